@@ -1,0 +1,26 @@
+"""Entry point: page config, the shared image source, navigation over the lessons.
+
+Run with ``make run`` (or ``streamlit run app.py``).
+"""
+
+import streamlit as st
+
+from ui.widgets import select_image
+
+st.set_page_config(
+    page_title="CNN building blocks, step by step",
+    page_icon="🧮",
+    layout="wide",
+)
+
+# Lessons in the order the tutorial teaches them.
+PAGES = [
+    st.Page("lessons/home.py", title="Start here", icon="🏁", default=True),
+    st.Page("lessons/why_convolutions.py", title="Why convolutions", icon="🧩"),
+    st.Page("lessons/convolution.py", title="Convolution step by step", icon="🔍"),
+    st.Page("lessons/volumes.py", title="Volumes and filters", icon="🧊"),
+]
+
+page = st.navigation(PAGES)
+select_image()
+page.run()

@@ -1,0 +1,36 @@
+"""AppTest fixtures: a fresh app per test with Streamlit's caches cleared."""
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 30  # first runs import scipy/matplotlib; a loaded CI box is slow
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def app() -> AppTest:
+    """The app on its start page after one run."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+def open_page(at: AppTest, path: str) -> AppTest:
+    """Switch to a lesson (``"lessons/convolution.py"``) and run it."""
+    at.switch_page(path)
+    at.run()
+    return at
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]

@@ -1,0 +1,95 @@
+"""Labelled pictures on the page: an input image, a feature map with its colour bar.
+
+Every picture gets a caption that says what it shows and its shape, so the
+page reads on a projector and to a screen reader alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui import render
+from vizlib.conv import format_number
+
+__all__ = ["MAP_VIEWS", "colorbar_png", "show_image", "show_map", "view_values"]
+
+#: How a feature map can be shown. "signed" keeps negative responses visible.
+MAP_VIEWS = {
+    "signed": "Signed (0 = white)",
+    "abs": "|value|",
+    "relu": "ReLU (negatives → 0)",
+}
+
+
+def view_values(values: np.ndarray, view: str) -> np.ndarray:
+    """The values a map view displays: raw, absolute, or ReLU'd."""
+    if view == "abs":
+        return np.abs(values)
+    if view == "relu":
+        return np.maximum(values, 0)
+    return values
+
+
+def colorbar_png(cmap: str) -> bytes:
+    """A horizontal colour-bar strip (left = vmin, right = vmax)."""
+    strip = np.repeat(render.lut(cmap)[None, :, :], 14, axis=0)  # (14, 256, 3)
+    return render.encode_png(strip)
+
+
+def show_image(container, pixels: np.ndarray, title: str, *, max_side: int = 640) -> None:
+    """Show an input image with a caption naming it and its shape."""
+    pic = render.picture_of_image(pixels, max_side=max_side)
+    shape = "×".join(str(n) for n in pixels.shape)
+    extra = ""
+    if pic.vmin != 0.0 or pic.vmax != 1.0:
+        extra = f"; values {format_number(pic.vmin)}–{format_number(pic.vmax)} shown as black–white"
+    container.image(pic.png, caption=f"{title} ({shape}{extra})", width="stretch")
+
+
+def show_map(
+    container,
+    values: np.ndarray,
+    title: str,
+    *,
+    cmap: str = render.DIVERGING_CMAPS[0],
+    view: str = "signed",
+    vlim: float | None = None,
+    max_side: int = 640,
+) -> render.Picture:
+    """Show a 2-D feature map on a diverging colour map centred at zero.
+
+    Parameters
+    ----------
+    container
+        A Streamlit container (``st``, a column, ...).
+    values : ndarray, shape (H', W')
+        The map as computed (before the view is applied).
+    view : {"signed", "abs", "relu"}
+        See :data:`MAP_VIEWS`. "signed" uses limits symmetric about zero.
+    vlim : float, optional
+        Shared colour limit (``±vlim``) so several maps compare fairly.
+    """
+    shown = view_values(values, view)
+    if view == "signed":
+        lim = vlim if vlim else max(float(np.max(np.abs(shown))), 1e-12)
+        vmin, vmax = -lim, lim
+    else:  # magnitudes: a sequential map, dark = 0
+        cmap = render.SEQUENTIAL_CMAP
+        vmin = 0.0
+        vmax = vlim if vlim else max(float(np.max(shown)), 1e-12)
+    pic = render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
+    shape = "×".join(str(n) for n in values.shape)
+    lo, hi = float(np.min(values)), float(np.max(values))
+    container.image(
+        pic.png,
+        caption=f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})",
+        width="stretch",
+    )
+    container.image(colorbar_png(cmap), width="stretch")
+    mid = "0" if view == "signed" else format_number((vmin + vmax) / 2)
+    container.caption(
+        f"colour scale: {format_number(vmin)} ← {mid} → {format_number(vmax)}"
+        + (" (white = 0)" if view == "signed" else "")
+    )
+    return pic
