@@ -6,12 +6,11 @@ received and says what would work. The app shows these messages verbatim.
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
-__all__ = ["as_pair", "as_array", "output_size"]
+__all__ = ["as_array", "as_pair", "output_size"]
 
 
 def _is_int(value) -> bool:
@@ -119,7 +118,9 @@ def output_size(
         ``stride == 1``.
     ceil_mode : bool, optional
         Pooling's ceil mode: round the division up, but drop a last window
-        that would start in the right padding (PyTorch's rule).
+        that would start in the right padding (PyTorch's rule). As in
+        PyTorch, a window slightly longer than the padded input still gives
+        one output when the rounded-up count is at least 1.
 
     Returns
     -------
@@ -161,6 +162,12 @@ def output_size(
         raise ValueError(f"`padding` must be an integer >= 0; got {padding!r}")
     span = dilation * (kernel_size - 1) + 1
     padded = size + 2 * padding
+    if ceil_mode:
+        out = -(-(padded - span) // stride) + 1  # ceil; PyTorch accepts any result >= 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+        if out >= 1:
+            return out
     if span > padded:
         what = f"dilated kernel spans {span}" if dilation > 1 else f"kernel size is {kernel_size}"
         raise ValueError(
@@ -168,9 +175,4 @@ def output_size(
             f"(size {size} + 2×padding {padding}). Use a smaller kernel or dilation, "
             "more padding, or a larger image."
         )
-    if ceil_mode:
-        out = math.ceil((padded - span) / stride) + 1
-        if (out - 1) * stride >= size + padding:
-            out -= 1
-        return out
     return (padded - span) // stride + 1
