@@ -22,53 +22,63 @@ SHAPE = (16, 8, 128, 128)
 REPEATS = 40
 
 
-def median_ms(fn, repeats=REPEATS):
-    fn()  # warm up
-    times = []
+def medians_ms(fns, repeats=REPEATS):
+    """Median time of each function, run in turn so that machine load hits them alike."""
+    times = [[] for _ in fns]
+    for fn in fns:
+        fn()  # warm up
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+        for fn, bucket in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [1e3 * statistics.median(bucket) for bucket in times]
 
 
-def ours(x):
+def cases(x):
+    """(name, our function, torch's function or None) for train, eval and eval without stats."""
     train = BatchNorm(SHAPE[1])
     train(x)
     evaluation = train.copy().eval()
-    return {
-        "train": median_ms(lambda: train(x)),
-        "eval": median_ms(lambda: evaluation(x)),
-        "eval, record_stats=False": median_ms(lambda: evaluation(x, record_stats=False)),
+    ours = {
+        "train": lambda: train(x),
+        "eval": lambda: evaluation(x),
+        "eval, record_stats=False": lambda: evaluation(x, record_stats=False),
     }
-
-
-def theirs(x):
     try:
         import torch
     except ImportError:
-        return None
-    layer = torch.nn.BatchNorm2d(SHAPE[1])
-    tensor = torch.from_numpy(x)
-    with torch.no_grad():
-        train = median_ms(lambda: layer(tensor))
-        layer.eval()
-        evaluation = median_ms(lambda: layer(tensor))
+        return [(name, fn, None) for name, fn in ours.items()]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    return {"train": train, "eval": evaluation, "eval, record_stats=False": evaluation}
+    tensor = torch.from_numpy(x)
+    torch_train = torch.nn.BatchNorm2d(SHAPE[1])
+    torch_eval = torch.nn.BatchNorm2d(SHAPE[1]).eval()
+
+    def run(layer):
+        def call():
+            with torch.no_grad():
+                layer(tensor)
+
+        return call
+
+    theirs = {"train": run(torch_train), "eval": run(torch_eval)}
+    theirs["eval, record_stats=False"] = theirs["eval"]
+    return [(name, fn, theirs[name]) for name, fn in ours.items()]
 
 
 def main():
     x = np.random.default_rng(0).normal(0.5, 2.0, SHAPE).astype(np.float32)  # (N, C, H, W)
     print(f"BatchNorm on {SHAPE} float32, median of {REPEATS} runs")
-    mine = ours(x)
-    torch_times = theirs(x)
-    for name, ms in mine.items():
-        line = f"  {name:<26} {ms:7.2f} ms"
-        if torch_times is not None:
-            reference = torch_times[name]
-            line += f"   torch {reference:7.2f} ms   ratio {ms / reference:5.2f}"
-        print(line)
+    for name, mine, theirs in cases(x):
+        if theirs is None:
+            (ms,) = medians_ms([mine])
+            print(f"  {name:<26} {ms:7.2f} ms")
+        else:
+            ms, reference = medians_ms([mine, theirs])
+            print(
+                f"  {name:<26} {ms:7.2f} ms   torch {reference:7.2f} ms   "
+                f"ratio {ms / reference:5.2f}"
+            )
 
 
 if __name__ == "__main__":
