@@ -16,6 +16,7 @@ st.set_page_config(
 # Lessons in the order the tutorial teaches them.
 PAGES = [
     st.Page("lessons/home.py", title="Start here", icon="🏁", default=True),
+    st.Page("lessons/batchnorm.py", title="Batch normalization", icon="📊"),
     st.Page("lessons/why_convolutions.py", title="Why convolutions", icon="🧩"),
     st.Page("lessons/convolution.py", title="Convolution step by step", icon="🔍"),
     st.Page("lessons/volumes.py", title="Volumes and filters", icon="🧊"),
