@@ -518,8 +518,8 @@ def _avg_step(plane, taps_r, taps_c, is_padding, rows, cols, row, col, flags):
     window = np.zeros(taps_r.shape, plane.dtype)  # (kH, kW)
     window[~is_padding] = plane[taps_r[~is_padding], taps_c[~is_padding]]
     with np.errstate(over="ignore", invalid="ignore"):
-        # Same order as the fast path: along each row first, then the row sums.
-        total = _sum_in_order([_sum_in_order(list(window_row)) for window_row in window])
+        # Same order as the fast path: down each column first, then the column sums.
+        total = _sum_in_order([_sum_in_order(list(column)) for column in window.T])
         if override is not None:
             divisor = override
         else:
