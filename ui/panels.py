@@ -7,12 +7,11 @@ page reads on a projector and to a screen reader alike.
 from __future__ import annotations
 
 import numpy as np
-import streamlit as st
 
 from ui import render
 from vizlib.conv import format_number
 
-__all__ = ["MAP_VIEWS", "colorbar_png", "show_image", "show_map", "view_values"]
+__all__ = ["MAP_VIEWS", "colorbar_png", "show_image", "show_map", "show_png", "view_values"]
 
 #: How a feature map can be shown. "signed" keeps negative responses visible.
 MAP_VIEWS = {
@@ -37,6 +36,17 @@ def colorbar_png(cmap: str) -> bytes:
     return render.encode_png(strip)
 
 
+def show_png(container, png: bytes, caption: str | None, *, alt: str | None = None) -> None:
+    """Send already-encoded PNG bytes as they are.
+
+    ``st.image``'s default ``output_format="auto"`` decodes PNG bytes and
+    re-encodes them as JPEG (slow, and it smears the crisp pixel blocks of
+    small inputs): always pass ``output_format="PNG"``. ``alt`` defaults to
+    the caption so a screen reader says what the picture shows.
+    """
+    container.image(png, caption=caption, width="stretch", output_format="PNG", alt=alt or caption)
+
+
 def show_image(container, pixels: np.ndarray, title: str, *, max_side: int = 640) -> None:
     """Show an input image with a caption naming it and its shape."""
     pic = render.picture_of_image(pixels, max_side=max_side)
@@ -44,7 +54,8 @@ def show_image(container, pixels: np.ndarray, title: str, *, max_side: int = 640
     extra = ""
     if pic.vmin != 0.0 or pic.vmax != 1.0:
         extra = f"; values {format_number(pic.vmin)}–{format_number(pic.vmax)} shown as black–white"
-    container.image(pic.png, caption=f"{title} ({shape}{extra})", width="stretch")
+    caption = f"{title} ({shape}{extra})"
+    show_png(container, pic.png, caption)
 
 
 def show_map(
@@ -81,12 +92,9 @@ def show_map(
     pic = render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
     shape = "×".join(str(n) for n in values.shape)
     lo, hi = float(np.min(values)), float(np.max(values))
-    container.image(
-        pic.png,
-        caption=f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})",
-        width="stretch",
-    )
-    container.image(colorbar_png(cmap), width="stretch")
+    caption = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
+    show_png(container, pic.png, caption)
+    show_png(container, colorbar_png(cmap), None, alt=f"colour bar for {title}")
     mid = "0" if view == "signed" else format_number((vmin + vmax) / 2)
     container.caption(
         f"colour scale: {format_number(vmin)} ← {mid} → {format_number(vmax)}"

@@ -138,7 +138,8 @@ def select_image() -> SourceImage:
             key="source.upload",
             help="PNG, JPEG, GIF, BMP, WebP or TIFF, up to 20 MB.",
         )
-        image = _bytes_source("Upload", None if upload is None else upload.getvalue(), mode, max_side)
+        data = None if upload is None else upload.getvalue()
+        image = _bytes_source("Upload", data, mode, max_side)
     elif kind == "Webcam":
         snap = side.camera_input("Take a snapshot", key="source.camera")
         image = _bytes_source("Webcam", None if snap is None else snap.getvalue(), mode, max_side)
