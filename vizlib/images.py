@@ -14,7 +14,6 @@ import io
 import math
 import numbers
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,10 +213,12 @@ def load_image(
     at 1/2, 1/4 or 1/8 scale when that is still at least the target size
     (Pillow's "draft" mode), which keeps large phone photos fast.
 
-    Pillow's ``DecompressionBombWarning`` is made an error with
-    ``warnings.catch_warnings``, which is process-wide: threads decoding at the
-    same moment may briefly share that filter, which only ever makes the check
-    stricter.
+    Pillow's ``DecompressionBombWarning`` (more than
+    ``PIL.Image.MAX_IMAGE_PIXELS`` pixels) is an error here too: the pixel cap
+    is never higher than Pillow's limit, and the warning is caught if a
+    warnings filter turns it into an exception. The process-wide warnings
+    filters are left alone (``warnings.catch_warnings`` is not thread-safe,
+    and Streamlit runs sessions in threads).
 
     Examples
     --------
@@ -230,14 +231,9 @@ def load_image(
     """
     data = _check_load_arguments(data, mode, max_bytes, max_pixels, max_side)
     notes: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # Pillow's chatter (EXIF, truncated reads) is not for students
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = _open(data, max_pixels)
-        stored = (image.height, image.width)  # (rows, cols) from the header
-        image = _decode(image, max_side, max_pixels, notes)
+    image = _open(data, max_pixels)
+    stored = (image.height, image.width)  # (rows, cols) from the header
+    image = _decode(image, max_side, max_pixels, notes)
     original = _oriented_size(stored, image)  # EXIF is read only after a complete decode
     file_format = image.format or _format_of(data) or "unknown"
     image = _apply_orientation(image, notes)
@@ -305,6 +301,8 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     except Exception as exc:  # a damaged header that a plugin choked on
         raise _damaged(_format_of(data)) from exc
     cols, rows = image.size
+    if Image.MAX_IMAGE_PIXELS:  # Pillow only warns above its limit: refuse instead
+        max_pixels = min(max_pixels, int(Image.MAX_IMAGE_PIXELS))
     if rows * cols > max_pixels:
         raise ImageTooLargeError(
             f"The picture is {rows}×{cols} pixels ({rows * cols / 1e6:.1f} megapixels); the "

@@ -9,6 +9,7 @@ import dataclasses
 import io
 import pickle
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -455,6 +456,15 @@ def test_huge_declared_size_is_refused_before_decoding(no_decoding, side, shown)
         load_image(data)
     assert shown in str(info.value)
     assert "limit is 40 megapixels" in str(info.value)
+
+
+@pytest.mark.parametrize("action", ["ignore", "default"])
+def test_pillows_bomb_warning_is_an_error_whatever_the_warning_filters(no_decoding, action):
+    data = png_declaring(10_000, 10_000)  # above Pillow's MAX_IMAGE_PIXELS: it only warns
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter(action)
+        with pytest.raises(ImageTooLargeError, match=r"10000×10000 pixels .* limit is 89\."):
+            load_image(data, max_pixels=500_000_000)  # capped at Pillow's limit
 
 
 def test_pixel_cap_is_a_parameter(no_decoding):
