@@ -1,0 +1,1053 @@
+"""Lesson: batch normalization — the M × N view, train versus eval, and BatchNorm2d on images.
+
+The tutorial's two batch-norm slides: (1) normalise every feature over the
+mini-batch, then scale by γ and shift by β; (2) at test time use the running
+averages collected during training. Every number comes from ``vizlib.BatchNorm``
+(its output and ``last_stats``); this page only arranges and formats them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import vizlib
+from ui import cached, panels
+from ui import plots_batchnorm as plots
+from ui.state import current_image
+from vizlib.conv import format_number
+
+#: ε values offered (PyTorch's default is 1e-5; 0 shows why ε exists).
+EPS_CHOICES = (0.0, 1e-8, 1e-5, 1e-3, 0.01, 0.1, 1.0)
+P = 4  # decimals shown for statistics
+
+
+def num(value, precision: int = P) -> str:
+    """Format a number as the page shows it (vizlib's formatting, − as the minus sign).
+
+    Rounding noise such as 5.6e-17 (the mean of a normalised column) is shown as 0.
+    """
+    value = float(value)
+    if abs(value) < 1e-12:
+        value = 0.0
+    return format_number(value, precision).replace("-", "−")
+
+
+def tex(value, precision: int = P) -> str:
+    """Format a number for st.latex (ASCII minus, exponents as powers of ten)."""
+    value = float(value)
+    text = format_number(0.0 if abs(value) < 1e-12 else value, precision)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def eps_text(eps: float) -> str:
+    return "0" if eps == 0 else f"{eps:g}"
+
+
+def paren(value, precision: int = P) -> str:
+    """Format a number, in parentheses when negative (for products and differences)."""
+    text = num(value, precision)
+    return f"({text})" if value < 0 else text
+
+
+def clamp_state(key: str, low: int, high: int, default: int) -> None:
+    """Keep a widget's stored value inside bounds that just changed (e.g. M shrank)."""
+    value = st.session_state.get(key, default)
+    st.session_state[key] = min(max(int(value), low), high)
+
+
+def last_valid(key: str, edited: pd.DataFrame, columns: list[str], defaults: pd.DataFrame):
+    """Values of an edited table; empty or non-finite cells keep their last valid value."""
+    store = st.session_state.setdefault(key, defaults[columns].to_numpy(dtype=float).copy())
+    values = np.array(edited[columns].apply(pd.to_numeric, errors="coerce"), dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        where = ", ".join(f"row {r + 1} “{columns[c]}”" for r, c in zip(rows, cols, strict=True))
+        st.warning(f"Empty or invalid cell ({where}): still using the last valid value.")
+        values[bad] = store[bad]
+    st.session_state[key] = values.copy()
+    return values
+
+
+st.title("Batch normalization")
+st.markdown(
+    "A layer deep inside a network receives inputs whose scale keeps changing while the "
+    "layers before it learn. **Batch normalization** rescales every feature (every channel) "
+    "to mean 0 and variance 1 *using the current mini-batch*, then lets the network choose "
+    "its own scale **γ** and shift **β**. During training it also keeps **running averages** of "
+    "the batch statistics; at test time (*eval mode*) it normalises with those instead, so an "
+    "example's output no longer depends on the other examples in its batch."
+)
+st.latex(
+    r"y \;=\; \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma \;+\; \beta"
+)
+
+
+# ============================================================================ part 1: M × N
+
+FEATURE_TABLE = pd.DataFrame(
+    {
+        "feature": [
+            "height (cm)",
+            "weight (kg)",
+            "age (years)",
+            "shoe size (EU)",
+            "sleep (hours)",
+            "pulse (beats/min)",
+        ],
+        "mean": [170.0, 70.0, 35.0, 41.0, 7.0, 65.0],
+        "spread (std)": [10.0, 15.0, 12.0, 3.0, 1.0, 8.0],
+    }
+)
+IMAGE_FEATURES = (
+    "identity",
+    "vertical_edge",
+    "horizontal_edge",
+    "box_blur_3",
+    "edge_detector",
+    "sharpen",
+)
+MAX_FEATURES = len(FEATURE_TABLE)
+
+
+def sample_table(m: int, means: np.ndarray, spreads: np.ndarray, seed: int) -> np.ndarray:
+    """M × N values: column j drawn from N(mean_j, spread_j²) with its own seeded stream.
+
+    Each feature has its own stream (``default_rng([seed, j])``), so editing one
+    feature or adding examples leaves the other numbers where they were.
+    Values are rounded to 2 decimals so the table reads like measurements.
+    """
+    columns = [
+        np.random.default_rng([seed, j]).normal(means[j], spreads[j], size=m)
+        for j in range(len(means))
+    ]
+    return np.round(np.stack(columns, axis=1), 2)  # (M, N)
+
+
+def image_table(m: int, n: int, seed: int):
+    """M pixel positions × N filter responses of the current (grayscale) image."""
+    image = current_image()
+    slugs = IMAGE_FEATURES[:n]
+    weights = np.stack([vizlib.KERNELS[s].weights for s in slugs])[:, None]  # (N, 1, 3, 3)
+    maps = cached.run(vizlib.conv2d, image.gray[None], weights, padding=1)  # (N, H, W)
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, maps.shape[1], size=m)
+    cols = rng.integers(0, maps.shape[2], size=m)
+    values = np.asarray(maps[:, rows, cols].T, dtype=np.float64)  # (M, N)
+    names = [vizlib.KERNELS[s].name for s in slugs]
+    where = [f"pixel ({r}, {c})" for r, c in zip(rows, cols, strict=True)]
+    return values, names, where, image
+
+
+def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
+    """Format a table and highlight the chosen example (row) and feature (column)."""
+
+    def mark(data: pd.DataFrame) -> pd.DataFrame:
+        css = pd.DataFrame("", index=data.index, columns=data.columns)
+        if col is not None:
+            css.iloc[:, col] = "background-color: rgba(255, 196, 0, 0.22)"
+        if row is not None:
+            css.iloc[row, :] = "background-color: rgba(255, 196, 0, 0.22)"
+            if col is not None:
+                css.iloc[row, col] = "background-color: rgba(255, 150, 0, 0.65); font-weight: bold"
+        return css
+
+    return df.style.format(lambda v: num(v, precision)).apply(mark, axis=None)
+
+
+def part_mxn() -> None:
+    st.header("1 · A mini-batch as an M × N table")
+    st.markdown(
+        "Batch norm treats a mini-batch as a table: **M examples** (rows) × **N features** "
+        "(columns). Each *feature* (column) is normalised with its own mean and variance, "
+        "taken **down the column**, over the M examples of this batch."
+    )
+
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    source = c1.radio(
+        "Values",
+        ("Random samples (you set each feature's mean and spread)", "Pixels of the current image"),
+        key="bn.m.source",
+    )
+    m = c2.slider("M (examples in the batch)", 1, 64, 8, key="bn.m.M")
+    n = c3.slider("N (features)", 1, MAX_FEATURES, 3, key="bn.m.N")
+    seed = c4.number_input("Seed", 0, 10_000, 0, step=1, key="bn.m.seed")
+    eps = c4.select_slider(
+        "ε (eps)",
+        EPS_CHOICES,
+        value=1e-5,
+        format_func=eps_text,
+        key="bn.m.eps",
+        help="Added to the variance so a constant feature does not divide by zero.",
+    )
+
+    from_image = source.startswith("Pixels")
+    left, right = st.columns([3, 2])
+    if from_image:
+        values, names, where, image = image_table(m, n, int(seed))
+        row_names = [f"{i + 1}: {w}" for i, w in enumerate(where)]
+        left.markdown(
+            f"**Each row is one pixel position** of *{image.label}* (grayscale, "
+            f"{image.gray.shape[0]}×{image.gray.shape[1]}), chosen at random with the seed; "
+            "**each column is one 3×3 filter's response** there (a value of that filter's "
+            "feature map, padding 1). This is how a network's batch norm sees a convolution's "
+            "output: part 3 does it for whole feature maps."
+        )
+    else:
+        with left:
+            st.markdown(
+                "**Each row is one person, each column one measurement.** Features on very "
+                "different scales (cm, kg, hours) are exactly what batch norm evens out. "
+                f"Edit the distributions: rows 1–{n} are used."
+            )
+            dist = st.data_editor(
+                FEATURE_TABLE,
+                key="bn.m.dist",
+                hide_index=True,
+                num_rows="fixed",
+                disabled=["feature"],
+                column_config={
+                    "mean": st.column_config.NumberColumn("mean", format="%.2f"),
+                    "spread (std)": st.column_config.NumberColumn(
+                        "spread (std)", min_value=0.0, format="%.2f"
+                    ),
+                },
+                width="stretch",
+            )
+        settings = last_valid("bn.m.dist_valid", dist, ["mean", "spread (std)"], FEATURE_TABLE)
+        if np.any(settings[:, 1] < 0):
+            left.warning("A spread (standard deviation) cannot be negative: using its size.")
+            settings[:, 1] = np.abs(settings[:, 1])
+        values = sample_table(m, settings[:n, 0], settings[:n, 1], int(seed))
+        names = list(FEATURE_TABLE["feature"][:n])
+        row_names = [f"example {i + 1}" for i in range(m)]
+
+    all_names = (
+        [vizlib.KERNELS[s].name for s in IMAGE_FEATURES]
+        if from_image
+        else list(FEATURE_TABLE["feature"])
+    )
+    affine_defaults = pd.DataFrame({"feature": all_names, "γ": 1.0, "β": 0.0})
+    with right:
+        st.markdown(
+            "**The layer's learnable parameters**, one γ (`weight`) and one β (`bias`) per "
+            "feature. A fresh layer has γ = 1, β = 0; training adjusts them."
+        )
+        affine = st.data_editor(
+            affine_defaults,
+            key="bn.m.affine",
+            hide_index=True,
+            num_rows="fixed",
+            disabled=["feature"],
+            width="stretch",
+        )
+    gamma_beta = last_valid("bn.m.affine_valid", affine, ["γ", "β"], affine_defaults)
+
+    layer = vizlib.BatchNorm(n, eps=eps)  # train mode: normalise with this batch's statistics
+    layer.weight = gamma_beta[:n, 0].copy()  # (N,) γ
+    layer.bias = gamma_beta[:n, 1].copy()  # (N,) β
+    try:
+        normalised = layer(values)  # (M, N)
+    except (ValueError, TypeError) as exc:
+        st.error(f"Batch norm refused this batch: {exc}")
+        if m == 1:
+            st.info(
+                "With one example per batch, the batch mean *is* the example and the variance "
+                "is 0: there is nothing to normalise against. Part 2 shows this case in train "
+                "and eval mode."
+            )
+        return
+    stats = layer.last_stats
+
+    # ------------------------------------------------------------- the table and its stats
+    c1, c2 = st.columns([1, 1])
+    clamp_state("bn.m.feature", 0, n - 1, 0)
+    feature = c1.selectbox(
+        "Feature to follow (column)",
+        range(n),
+        format_func=lambda j: f"{j + 1}: {names[j]}",
+        key="bn.m.feature",
+    )
+    clamp_state("bn.m.example", 1, m, 1)
+    example = c2.number_input("Example to follow (row)", 1, m, step=1, key="bn.m.example") - 1
+    j, i = int(feature), int(example)
+
+    x_precision = 2 if not from_image else P
+    table = pd.DataFrame(values, index=row_names, columns=names)
+    stats_table = pd.DataFrame(
+        [stats.batch_mean, stats.batch_var, np.sqrt(stats.batch_var + stats.eps)],
+        index=["E[x]  (mean)", "Var[x]  (÷ M)", "√(Var[x] + ε)"],
+        columns=names,
+    )
+    out = pd.DataFrame(normalised, index=row_names, columns=names)
+    out_stats = pd.DataFrame(
+        [normalised.mean(axis=0), normalised.std(axis=0)],
+        index=["mean of y", "std of y"],
+        columns=names,
+    )
+    height = min(38 + 35 * m, 420)
+    t1, t2 = st.columns(2)
+    with t1:
+        st.markdown(f"**Input x** — the mini-batch, M × N = {m} × {n}")
+        st.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
+        st.markdown("**Per-feature statistics** (down each column, over the M examples)")
+        st.dataframe(styled(stats_table, None, j, P), width="stretch")
+    with t2:
+        st.markdown(f"**Output y** — normalised, then × γ + β ({m} × {n})")
+        st.dataframe(styled(out, i, j, P), height=height, width="stretch")
+        st.markdown("**Check**: every column of y now has mean β and standard deviation ≈ γ")
+        st.dataframe(styled(out_stats, None, j, P), width="stretch")
+
+    # ------------------------------------------------------- the formula with numbers
+    x = float(values[i, j])
+    mean, var = float(stats.batch_mean[j]), float(stats.batch_var[j])
+    gamma, beta = float(stats.weight[j]), float(stats.bias[j])
+    y = float(normalised[i, j])
+    centred = x - mean
+    root = math.sqrt(var + stats.eps)
+    column = values[:, j]
+    st.subheader(f"The formula for example {i + 1}, feature “{names[j]}”")
+    shown = column if m <= 6 else np.concatenate([column[:3], column[-2:]])
+    terms = " + ".join(num(v, x_precision) for v in shown[: 3 if m > 6 else m])
+    if m > 6:
+        terms += " + … + " + " + ".join(num(v, x_precision) for v in column[-2:])
+    sq_terms = " + ".join(f"({num(v, x_precision)} − {num(mean)})²" for v in column[:2])
+    sq_terms += " + …" if m > 2 else ""
+    st.markdown(
+        f"1. **Mean** of the column: E[x] = ({terms}) / {m} = {num(column.sum(), x_precision)} "
+        f"/ {m} = **{num(mean)}**\n"
+        f"2. **Variance** of the column (the *biased* one, ÷ M, which is what normalising uses): "
+        f"Var[x] = ({sq_terms}) / {m} = {num(var * m)} / {m} = **{num(var)}**\n"
+        f"3. **Normalise, scale, shift** example {i + 1} (x = {num(x, x_precision)}), "
+        f"with ε = {eps_text(stats.eps)}, γ = {num(gamma)}, β = {num(beta)}:"
+    )
+    st.latex(
+        rf"y = \frac{{{tex(x, x_precision)} - {tex(mean)}}}{{\sqrt{{{tex(var)} + "
+        rf"{tex(stats.eps, 8)}}}}} \cdot {tex(gamma)} + {tex(beta)}"
+        rf" = \frac{{{tex(centred)}}}{{{tex(root)}}} \cdot {tex(gamma)} + {tex(beta)}"
+        rf" = \mathbf{{{tex(y)}}}"
+    )
+    st.markdown(
+        f"As text: y = ({num(x, x_precision)} − {paren(mean)}) / √({num(var)} + "
+        f"{eps_text(stats.eps)}) × {num(gamma)} + {num(beta)} = {num(centred)} / {num(root)} "
+        f"× {num(gamma)} + {num(beta)} = **{num(y)}**"
+    )
+    st.caption(
+        f"x is {num(abs(centred / root) if root else 0, 2)} standard deviations "
+        f"{'above' if centred >= 0 else 'below'} its feature's mean; y says the same thing on "
+        "the scale γ chose. The same x in a different batch would get a different y "
+        "(part 2)."
+    )
+
+    # ------------------------------------------------------------------ histograms
+    st.vega_lite_chart(
+        spec=plots.histograms_spec(
+            values,
+            names,
+            shared_x=False,
+            centre=stats.batch_mean,
+            centre_label="E[x]",
+            title=f"Before: x, each feature on its own scale (M = {m} examples)",
+        ),
+        width="stretch",
+        alt=f"Histograms of the {n} input features before normalising",
+    )
+    st.vega_lite_chart(
+        spec=plots.histograms_spec(
+            normalised,
+            names,
+            shared_x=True,
+            centre=stats.bias,
+            centre_label="β",
+            title="After: y = normalised × γ + β, all features on one shared scale",
+        ),
+        width="stretch",
+        alt=f"Histograms of the {n} features after normalising",
+    )
+    st.caption(
+        "Red line: the feature's mean (before) and β (after). Normalising shifts and rescales "
+        "each column; it does not change the *shape* of its histogram."
+    )
+    with st.expander("As PyTorch code"):
+        rows_text = "[" + ", ".join(
+            "[" + ", ".join(format_number(v, 6) for v in row) + "]" for row in values[:3]
+        )
+        rows_text += ", ...]" if m > 3 else "]"
+        st.code(
+            "import torch\n"
+            "from torch import nn\n\n"
+            f"bn = nn.BatchNorm1d({n}, eps={stats.eps:g}, dtype=torch.float64)  "
+            "# one γ, β per feature\n"
+            "with torch.no_grad():\n"
+            f"    bn.weight.copy_(torch.tensor({[float(g) for g in stats.weight]}))  # γ\n"
+            f"    bn.bias.copy_(torch.tensor({[float(b) for b in stats.bias]}))  # β\n"
+            f"x = torch.tensor({rows_text}, dtype=torch.float64)  # (M={m}, N={n})\n"
+            "bn.train()  # normalise with this batch's mean and (biased) variance\n"
+            "y = bn(x)\n"
+            "print(x.mean(0), x.var(0, unbiased=False))  # E[x], Var[x] per feature\n"
+            f"print(y[{i}, {j}])  # {num(y)}",
+            language="python",
+        )
+
+
+# ============================================================ part 2: train versus eval
+
+LAYER, HISTORY, LAST, LAST_BATCH = "bn.t.layer", "bn.t.history", "bn.t.last", "bn.t.last_batch"
+
+
+def stream_batch(seed: int, step: int, size: int, mean: float, spread: float, drift: float):
+    """Mini-batch number ``step`` (1, 2, …) of the stream, shape (size, 1).
+
+    ``default_rng([seed, step])`` draws it, so the same seed and the same
+    steps give the same batches (and PyTorch code can redraw them).
+    """
+    rng = np.random.default_rng([seed, step])
+    return rng.normal(mean + drift * (step - 1), spread, size=(size, 1))  # (N, C=1)
+
+
+def reset_layer(eps: float, momentum: float | None) -> None:
+    st.session_state[LAYER] = vizlib.BatchNorm(1, eps=eps, momentum=momentum)
+    st.session_state[HISTORY] = []
+    st.session_state[LAST] = None
+    st.session_state[LAST_BATCH] = None
+
+
+def train_steps(k: int, settings: dict) -> None:
+    """Feed the next k batches of the stream to the layer in train mode."""
+    layer: vizlib.BatchNorm = st.session_state[LAYER]
+    history: list = st.session_state[HISTORY]
+    layer.eps = settings["eps"]
+    layer.momentum = settings["momentum"]
+    layer.train()
+    for _ in range(k):
+        step = len(history) + 1
+        batch = stream_batch(
+            settings["seed"],
+            step,
+            settings["size"],
+            settings["mean"],
+            settings["spread"],
+            settings["drift"],
+        )
+        try:
+            layer(batch)
+        except ValueError as exc:
+            st.error(f"Train mode refused the batch: {exc}")
+            return
+        s = layer.last_stats
+        history.append(
+            {
+                "step": step,
+                "size": settings["size"],
+                "batch_mean": float(s.batch_mean[0]),
+                "batch_var": float(s.batch_var[0]),
+                "batch_var_unbiased": float(s.batch_var_unbiased[0]),
+                "running_mean": float(s.running_mean_after[0]),
+                "running_var": float(s.running_var_after[0]),
+                "data_mean": settings["mean"] + settings["drift"] * (step - 1),
+                "data_var": settings["spread"] ** 2,
+                "values": batch[:64, 0].copy(),  # for the chart: at most 64 per batch
+                "settings": dict(settings),
+            }
+        )
+        st.session_state[LAST] = s
+        st.session_state[LAST_BATCH] = batch
+
+
+def part_train_eval() -> None:
+    st.header("2 · Train mode versus eval mode")
+    st.markdown(
+        "In **train mode** the layer normalises with the batch's own mean and variance, and "
+        "nudges its **running averages** towards them after every batch:"
+    )
+    st.latex(
+        r"\text{running\_mean} \leftarrow (1 - m)\cdot\text{running\_mean} + m \cdot "
+        r"\mathrm{E}_{\text{batch}}[x]"
+    )
+    st.latex(
+        r"\text{running\_var} \leftarrow (1 - m)\cdot\text{running\_var} + m \cdot "
+        r"\mathrm{Var}^{\text{unbiased}}_{\text{batch}}[x]"
+    )
+    st.markdown(
+        "In **eval mode** (`model.eval()`, at test time) it normalises with the running "
+        "averages and changes nothing. Below, one feature (C = 1) receives a stream of seeded "
+        "mini-batches; train it step by step and watch the running statistics follow."
+    )
+
+    c1, c2, c3, c4 = st.columns(4)
+    size = c1.slider("Batch size n", 1, 256, 16, key="bn.t.size")
+    mean = c2.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean")
+    spread = c2.number_input("Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread")
+    drift = c3.number_input(
+        "Drift of the mean per step",
+        -5.0,
+        5.0,
+        0.0,
+        step=0.05,
+        key="bn.t.drift",
+        help="Makes the data's mean move while you train (e.g. lighting changing over time).",
+    )
+    seed = c3.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed")
+    cumulative = c4.checkbox(
+        "momentum=None (cumulative)",
+        False,
+        key="bn.t.cumulative",
+        help="running = average of every batch so far: the factor is 1 / num_batches_tracked.",
+    )
+    momentum = c4.slider(
+        "momentum m",
+        0.0,
+        1.0,
+        0.1,
+        step=0.01,
+        key="bn.t.momentum",
+        disabled=cumulative,
+        help="Weight of the newest batch in the running averages (PyTorch's default 0.1).",
+    )
+    eps = c4.select_slider("ε (eps)", EPS_CHOICES, value=1e-5, format_func=eps_text, key="bn.t.eps")
+    settings = {
+        "seed": int(seed),
+        "size": int(size),
+        "mean": float(mean),
+        "spread": float(spread),
+        "drift": float(drift),
+        "momentum": None if cumulative else float(momentum),
+        "eps": float(eps),
+    }
+    if LAYER not in st.session_state:
+        reset_layer(settings["eps"], settings["momentum"])
+
+    b1, b2, b3, b4 = st.columns([2, 1, 1, 1])
+    k = b1.slider("k (steps per click)", 1, 100, 10, key="bn.t.k")
+    b2.markdown("&nbsp;")
+    b3.markdown("&nbsp;")
+    b4.markdown("&nbsp;")
+    if b2.button(f"Train {k} steps", key="bn.t.train_k", type="primary", width="stretch"):
+        train_steps(k, settings)
+    if b3.button("Train 1 step", key="bn.t.train_1", width="stretch"):
+        train_steps(1, settings)
+    if b4.button("Reset", key="bn.t.reset", width="stretch"):
+        reset_layer(settings["eps"], settings["momentum"])
+    if size == 1:
+        st.warning(
+            "Batch size 1: train mode will refuse (one value per channel has variance 0). "
+            "Press a train button to see vizlib's message; eval mode below still works."
+        )
+
+    layer: vizlib.BatchNorm = st.session_state[LAYER]
+    history: list = st.session_state[HISTORY]
+    layer.eps = settings["eps"]
+    layer.momentum = settings["momentum"]
+
+    m1, m2, m3, m4, m5 = st.columns(5)
+    m1.metric("num_batches_tracked", int(layer.num_batches_tracked))
+    m2.metric("running_mean", num(layer.running_mean[0]))
+    m3.metric("running_var", num(layer.running_var[0]))
+    if history:
+        m4.metric("last batch mean", num(history[-1]["batch_mean"]))
+        m5.metric("last batch var (÷(n−1))", num(history[-1]["batch_var_unbiased"]))
+    else:
+        m4.metric("last batch mean", "—")
+        m5.metric("last batch var (÷(n−1))", "—")
+
+    running_stats_charts(history)
+    last_update(history)
+    two_batches(layer, settings)
+    fresh_layer_pitfall(layer, settings)
+    pytorch_train_eval(layer, history, settings)
+
+
+def running_stats_charts(history: list) -> None:
+    if not history:
+        st.info("Press “Train” to feed batches to the layer; the charts fill in step by step.")
+        return
+    steps = [0] + [h["step"] for h in history]
+    nan = float("nan")
+
+    def col(name: str, start=nan):
+        return [start] + [h[name] for h in history]
+
+    cloud = [(h["step"], h["values"]) for h in history[-60:]]
+    g1, g2 = st.columns(2)
+    g1.vega_lite_chart(
+        spec=plots.running_stat_spec(
+            steps,
+            {
+                "batch mean (each batch's own)": (col("batch_mean"), "points", "#4c78a8"),
+                "running_mean (after the step)": (col("running_mean", 0.0), "line", "#e45756"),
+                "data mean (the true one)": (col("data_mean"), "dashed", "#54a24b"),
+            },
+            y_title="mean",
+            title="Means: each batch's vs the running average",
+            examples=cloud,
+        ),
+        width="stretch",
+        alt="Batch mean and running mean over the training steps",
+    )
+    g2.vega_lite_chart(
+        spec=plots.running_stat_spec(
+            steps,
+            {
+                "batch var ÷n (biased: used to normalise)": (col("batch_var"), "points", "#4c78a8"),
+                "batch var ÷(n−1) (unbiased: fed to running_var)": (
+                    col("batch_var_unbiased"),
+                    "points",
+                    "#f58518",
+                ),
+                "running_var (after the step)": (col("running_var", 1.0), "line", "#e45756"),
+                "data variance (spread², the true one)": (col("data_var"), "dashed", "#54a24b"),
+            },
+            y_title="variance",
+            title="Variances: each batch's vs the running average",
+        ),
+        width="stretch",
+        alt="Batch variance and running variance over the training steps",
+    )
+    st.caption(
+        "Grey ticks: the examples of each batch (up to 64; last 60 steps). "
+        "Step 0 is the fresh layer: running_mean = 0, running_var = 1. With momentum m the "
+        "running average forgets old batches geometrically (a batch k steps ago weighs "
+        "m·(1 − m)^k); with momentum=None every batch so far counts the same."
+    )
+
+
+def last_update(history: list) -> None:
+    stats: vizlib.BatchNormStats | None = st.session_state.get(LAST)
+    batch = st.session_state.get(LAST_BATCH)
+    if not history or stats is None or batch is None:
+        return
+    step = history[-1]["step"]
+    n = stats.count
+    f = stats.momentum_used
+    mean = float(stats.batch_mean[0])
+    biased, unbiased = float(stats.batch_var[0]), float(stats.batch_var_unbiased[0])
+    squares = biased * n
+    rm0, rm1 = float(stats.running_mean_before[0]), float(stats.running_mean_after[0])
+    rv0, rv1 = float(stats.running_var_before[0]), float(stats.running_var_after[0])
+    with st.container(border=True):
+        st.subheader(f"The last update (step {step}), with its numbers")
+        values = ", ".join(num(v, 3) for v in batch[:8, 0]) + (" …" if n > 8 else "")
+        why_factor = (
+            f"momentum=None: the factor is 1 / num_batches_tracked = 1/{step}"
+            if history[-1]["settings"]["momentum"] is None
+            else f"momentum m = {num(f)}"
+        )
+        st.markdown(
+            f"Batch {step}: n = {n} values ({values}).\n\n"
+            f"- Batch mean = {num(mean)}. Sum of squared deviations Σ(x − mean)² = "
+            f"{num(squares)}.\n"
+            f"- **Biased variance** (÷ n) = {num(squares)} / {n} = **{num(biased)}**: the "
+            "actual spread of these n numbers, so it is what *normalises this batch* in train "
+            "mode.\n"
+            f"- **Unbiased variance** (÷ (n − 1)) = {num(squares)} / {n - 1} = "
+            f"**{num(unbiased)}**: a batch's own mean sits closer to its values than the true "
+            "mean does, so ÷ n underestimates the data's variance by the factor (n − 1)/n. "
+            "running_var estimates the *data's* variance, so it is fed the unbiased one.\n"
+            f"- With {why_factor}:\n"
+            f"  - running_mean = (1 − {num(f)}) × {paren(rm0)} + {num(f)} × {paren(mean)} = "
+            f"**{num(rm1)}**\n"
+            f"  - running_var = (1 − {num(f)}) × {num(rv0)} + {num(f)} × {num(unbiased)} = "
+            f"**{num(rv1)}**"
+        )
+        if n <= 4:
+            st.caption(
+                f"With only n = {n} values the two variances differ by a factor {n}/{n - 1}: "
+                "small batches are where the difference matters."
+            )
+
+
+def other_examples(seed: int, which: int, size: int, mean: float, spread: float) -> np.ndarray:
+    """Draw the batch-mates of the followed example: batch A (which=1) or B (which=2)."""
+    rng = np.random.default_rng([seed, 1_000_000 + which])
+    return rng.normal(mean, spread, size=(size - 1, 1))  # (size-1, 1)
+
+
+def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
+    st.subheader("The same example in two different batches")
+    size = settings["size"]
+    steps = len(st.session_state[HISTORY])
+    data_mean = settings["mean"] + settings["drift"] * steps  # where the stream is now
+    x0 = data_mean + settings["spread"]  # one spread above the current data mean
+    st.markdown(
+        f"Take one example, **x = {num(x0)}** (one spread above the current data mean), and put "
+        f"it into two different mini-batches of n = {size}, A and B, whose other "
+        f"{size - 1} examples are different draws from the same data. Normalise both with "
+        "copies of the layer above (`layer.copy()`: this does not change it)."
+    )
+    batches = {
+        "A": np.vstack(
+            [[[x0]], other_examples(settings["seed"], 1, size, data_mean, settings["spread"])]
+        ),  # (n, 1)
+        "B": np.vstack(
+            [[[x0]], other_examples(settings["seed"], 2, size, data_mean, settings["spread"])]
+        ),  # (n, 1)
+    }
+    results: dict[tuple[str, str], float | str] = {}
+    columns = st.columns(2)
+    for (name, batch), column in zip(batches.items(), columns, strict=True):
+        with column, st.container(border=True):
+            st.markdown(f"**Batch {name}** (n = {size}): x = {num(x0)} is its first example")
+            shown = ", ".join(num(v, 2) for v in batch[:10, 0]) + (" …" if size > 10 else "")
+            st.caption(f"values: {shown}")
+            train_layer = layer.copy().train()
+            try:
+                y_train = float(train_layer(batch)[0, 0])
+            except ValueError as exc:
+                st.error(f"Train mode: {exc}")
+                results[("train", name)] = "refused"
+            else:
+                s = train_layer.last_stats
+                results[("train", name)] = y_train
+                st.markdown(
+                    f"**Train mode** (this batch's statistics): batch mean {num(s.mean_used[0])}, "
+                    f"biased var {num(s.var_used[0])}\n\n"
+                    f"y = ({num(x0)} − {paren(s.mean_used[0])}) / √({num(s.var_used[0])} + "
+                    f"{eps_text(s.eps)}) × {num(s.weight[0])} + {num(s.bias[0])} = "
+                    f"**{num(y_train)}**"
+                )
+                st.metric(f"train mode · batch {name}", num(y_train))
+            eval_layer = layer.copy().eval()
+            y_eval = float(eval_layer(batch)[0, 0])
+            s = eval_layer.last_stats
+            results[("eval", name)] = y_eval
+            st.markdown(
+                f"**Eval mode** (running statistics): running_mean {num(s.mean_used[0])}, "
+                f"running_var {num(s.var_used[0])}\n\n"
+                f"y = ({num(x0)} − {paren(s.mean_used[0])}) / √({num(s.var_used[0])} + "
+                f"{eps_text(s.eps)}) × {num(s.weight[0])} + {num(s.bias[0])} = **{num(y_eval)}**"
+            )
+            st.metric(f"eval mode · batch {name}", num(y_eval))
+    ta, tb = results[("train", "A")], results[("train", "B")]
+    ea, eb = results[("eval", "A")], results[("eval", "B")]
+    if isinstance(ta, float) and isinstance(tb, float):
+        st.success(
+            f"Train mode: **{num(ta)}** in batch A but **{num(tb)}** in batch B — the same "
+            "example's output depends on which other examples share its batch. "
+            f"Eval mode: **{num(ea)}** and **{num(eb)}** — one output, whatever the batch. "
+            "That is why you call `model.eval()` before testing."
+        )
+    else:
+        st.info(
+            f"With a batch of one, train mode has nothing to normalise with; eval mode still "
+            f"gives **{num(ea)}**, computed from the running statistics."
+        )
+
+
+def fresh_layer_pitfall(layer: vizlib.BatchNorm, settings: dict) -> None:
+    st.subheader("Pitfall: eval mode with a layer that never trained")
+    fresh = vizlib.BatchNorm(1, eps=settings["eps"])  # running_mean 0, running_var 1
+    fresh.eval()
+    batch = stream_batch(
+        settings["seed"], 1, max(settings["size"], 2), settings["mean"], settings["spread"], 0.0
+    )[:5]  # (≤5, 1)
+    y_fresh = fresh(batch)  # (k, 1)
+    s = fresh.last_stats
+    y_now = layer.copy().eval()(batch)  # (k, 1)
+    table = pd.DataFrame(
+        {
+            "x": batch[:, 0],
+            "fresh layer, eval: y": y_fresh[:, 0],
+            f"this layer ({int(layer.num_batches_tracked)} steps), eval: y": y_now[:, 0],
+        }
+    )
+    c1, c2 = st.columns([3, 2])
+    c1.markdown(
+        f"A new layer starts with running_mean = {num(s.mean_used[0])} and running_var = "
+        f"{num(s.var_used[0])}, so in eval mode it computes\n\n"
+        f"y = (x − {num(s.mean_used[0])}) / √({num(s.var_used[0])} + {eps_text(s.eps)}) × "
+        f"{num(s.weight[0])} + {num(s.bias[0])} = x / {num(math.sqrt(s.var_used[0] + s.eps), 6)}"
+        " ≈ x\n\n"
+        "— almost the identity: nothing is normalised. This happens when a model is evaluated "
+        "before its batch-norm layers have seen data, after `reset_running_stats()`, or when "
+        "the running statistics were never saved with the model. The data here has mean "
+        f"{num(settings['mean'])} and spread {num(settings['spread'])}, so the outputs keep "
+        "that scale instead of landing near 0 ± 1."
+    )
+    c2.dataframe(table.style.format(lambda v: num(v)), hide_index=True, width="stretch")
+
+
+def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -> None:
+    with st.expander("As PyTorch code (reproduces the numbers above)"):
+        steps = len(history)
+        momentum = "None" if settings["momentum"] is None else f"{settings['momentum']:g}"
+        mixed = any(h["settings"] != history[0]["settings"] for h in history)
+        note = (
+            "# NB: you changed the settings while training; this loop uses the current ones\n"
+            if mixed
+            else ""
+        )
+        st.code(
+            "import numpy as np\n"
+            "import torch\n"
+            "from torch import nn\n\n"
+            f"bn = nn.BatchNorm1d(1, eps={settings['eps']:g}, momentum={momentum}, "
+            "dtype=torch.float64)\n"
+            "bn.train()  # normalise with each batch's statistics, update the running ones\n"
+            f"{note}"
+            f"for step in range(1, {steps + 1}):  # the {steps} steps trained so far\n"
+            f"    rng = np.random.default_rng([{settings['seed']}, step])\n"
+            f"    x = rng.normal({settings['mean']:g} + {settings['drift']:g} * (step - 1), "
+            f"{settings['spread']:g}, size=({settings['size']}, 1))  # (n, C=1)\n"
+            "    bn(torch.from_numpy(x))\n"
+            f"print(bn.running_mean, bn.running_var, bn.num_batches_tracked)"
+            f"  # {num(layer.running_mean[0])}, {num(layer.running_var[0])}, "
+            f"{int(layer.num_batches_tracked)}\n\n"
+            "bn.eval()  # from now on: normalise with running_mean and running_var\n"
+            "y = bn(torch.from_numpy(x))  # the same x gives the same y in any batch\n\n"
+            "# A batch of one in train mode:\n"
+            "# bn.train(); bn(torch.zeros(1, 1))  ->  ValueError: Expected more than 1 value "
+            "per channel when training",
+            language="python",
+        )
+
+
+# ================================================================ part 3: on images
+
+IMAGE_FILTERS = ("box_blur_3", "vertical_edge", "horizontal_edge", "edge_detector", "sharpen")
+CROP_LIMIT = 160  # the image is shrunk to this side before cropping: keeps training quick
+
+
+def augmented_batch(small: np.ndarray, n: int, seed: int, step: int, augment: tuple[bool, ...]):
+    """N augmented copies of ``small`` (H, W): random crop, flip, brightness. (N, 1, S, S)."""
+    flip, bright = augment
+    rows, cols = small.shape
+    side = max(3, int(0.8 * min(rows, cols)))
+    rng = np.random.default_rng([seed, step])
+    crops, factors = [], []
+    for _ in range(n):
+        r = int(rng.integers(0, rows - side + 1))
+        c = int(rng.integers(0, cols - side + 1))
+        mirror = rng.random() < 0.5
+        factor = float(rng.uniform(0.5, 1.5))
+        crop = small[r : r + side, c : c + side]
+        if flip and mirror:
+            crop = crop[:, ::-1]
+        factor = factor if bright else 1.0
+        crops.append(crop * factor)
+        factors.append(factor)
+    return np.stack(crops)[:, None].astype(np.float32), factors  # (N, 1, S, S)
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def image_batchnorm(
+    image_key: str,
+    n: int,
+    train_batches: int,
+    seed: int,
+    slugs: tuple[str, ...],
+    augment: tuple[bool, ...],
+    _gray: np.ndarray,
+) -> dict:
+    """Train a BatchNorm2d on ``train_batches`` augmented batches, then normalise a new one.
+
+    ``image_key`` identifies ``_gray`` (not hashed: see ui/cached.py).
+    """
+    small = vizlib.images.resize_image(_gray, CROP_LIMIT)  # (h, w)
+    weights = np.stack([vizlib.KERNELS[s].weights for s in slugs])[:, None]  # (C, 1, 3, 3)
+    layer = vizlib.BatchNorm(len(slugs))
+    for step in range(1, train_batches + 1):
+        batch, _ = augmented_batch(small, n, seed, step, augment)  # (N, 1, S, S)
+        layer(vizlib.conv2d(batch, weights, padding=1), record_stats=False)  # (N, C, S, S)
+    crops, factors = augmented_batch(small, n, seed, 0, augment)  # the batch shown
+    maps = vizlib.conv2d(crops, weights, padding=1)  # (N, C, S, S)
+    trained = layer.copy().train()
+    y_train = trained(maps)  # (N, C, S, S), this batch's statistics
+    evaluated = layer.copy().eval()
+    y_eval = evaluated(maps)  # (N, C, S, S), running statistics
+    return {
+        "crops": crops[:, 0],
+        "factors": factors,
+        "maps": maps,
+        "y_train": y_train,
+        "y_eval": y_eval,
+        "train_stats": trained.last_stats,
+        "eval_stats": evaluated.last_stats,
+        "num_batches_tracked": layer.num_batches_tracked,
+    }
+
+
+def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
+    """Crops (N, S, S) side by side as RGB in [0, 1], the chosen one framed in orange.
+
+    Scaled by the batch's largest value (brightness changes can exceed 1), so
+    brighter and darker copies stay comparable.
+    """
+    n, side, _ = crops.shape
+    scale = max(float(crops.max()), 1e-12)
+    strip = np.ones((side + 2 * gap, n * (side + gap) + gap, 3), dtype=np.float32)
+    for k in range(n):
+        left = gap + k * (side + gap)
+        if k == chosen:
+            strip[:, left - gap : left + side + gap] = (1.0, 0.55, 0.0)
+        strip[gap : gap + side, left : left + side] = (crops[k] / scale)[:, :, None]
+    return strip  # (S + 2*gap, N*(S + gap) + gap, 3)
+
+
+def part_images() -> None:
+    st.header("3 · On images: BatchNorm2d over feature maps")
+    st.markdown(
+        "After a convolution, each **channel** (one filter's feature map) is one feature. "
+        "BatchNorm2d computes **one mean and one variance per channel over (N, H, W)**: every "
+        "pixel of every image in the batch counts as an example. Here the batch is N augmented "
+        "copies of the current image (random crops, flips and brightness changes), each "
+        "convolved with a few filters: a batch of feature maps of shape (N, C, H, W)."
+    )
+    image = current_image()
+    c1, c2, c3, c4 = st.columns([4, 2, 2, 2])
+    slugs = c1.multiselect(
+        "Filters (one channel each)",
+        IMAGE_FILTERS,
+        default=["box_blur_3", "vertical_edge", "edge_detector"],
+        format_func=lambda s: vizlib.KERNELS[s].name,
+        key="bn.i.filters",
+        max_selections=4,
+    )
+    if not slugs:
+        st.warning("Choose at least one filter: still using the last choice.")
+        slugs = st.session_state.get("bn.i.filters_valid", ["box_blur_3"])
+    st.session_state["bn.i.filters_valid"] = list(slugs)
+    n = c2.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N")
+    k = c2.slider(
+        "training batches before eval",
+        0,
+        50,
+        20,
+        key="bn.i.K",
+        help="The running statistics come from this many earlier batches. 0 = a fresh layer.",
+    )
+    flip = c3.checkbox("random flips", True, key="bn.i.flip")
+    bright = c3.checkbox(
+        "random brightness",
+        True,
+        key="bn.i.bright",
+        help="Each image is multiplied by its own random factor between 0.5 and 1.5.",
+    )
+    seed = c3.number_input("Seed", 0, 10_000, 0, step=1, key="bn.i.seed")
+    clamp_state("bn.i.example", 1, n, 1)
+    example = c4.number_input("Image of the batch to show", 1, n, step=1, key="bn.i.example") - 1
+    clamp_state("bn.i.channel", 0, len(slugs) - 1, 0)
+    channel = c4.selectbox(
+        "Channel to show",
+        range(len(slugs)),
+        format_func=lambda c: f"{c}: {vizlib.KERNELS[slugs[c]].name}",
+        key="bn.i.channel",
+    )
+
+    try:
+        result = image_batchnorm(
+            image.key, n, k, int(seed), tuple(slugs), (flip, bright), image.gray
+        )
+    except (ValueError, TypeError) as exc:
+        st.error(f"Could not build the batch: {exc}")
+        return
+    crops, maps = result["crops"], result["maps"]
+    ts, es = result["train_stats"], result["eval_stats"]
+    _, cc, hh, ww = maps.shape
+    factors = ", ".join(f"×{f:.2f}" for f in result["factors"])
+    panels.show_image(
+        st,
+        montage(crops, example),
+        f"The batch: N = {n} augmented crops of {image.label}, each {hh}×{ww}, image "
+        f"{example + 1} framed"
+        + (f"; brightness {factors}" if bright else "")
+        + f"; shown scaled by the batch's largest value {num(crops.max(), 3)}",
+        max_side=1600,
+    )
+    st.markdown(
+        f"Convolved with {cc} filter(s) (padding 1): feature maps **(N, C, H, W) = "
+        f"({n}, {cc}, {hh}, {ww})**. Each channel's statistics pool N·H·W = "
+        f"{n}·{hh}·{ww} = **{ts.count:,}** values."
+    )
+    names = [vizlib.KERNELS[s].name for s in slugs]
+    table = pd.DataFrame(
+        {
+            "channel": [f"{c}: {name}" for c, name in enumerate(names)],
+            "values per channel (N·H·W)": [ts.count] * cc,
+            "batch mean": ts.batch_mean,
+            "batch var (÷ N·H·W)": ts.batch_var,
+            "running_mean": es.mean_used,
+            "running_var": es.var_used,
+        }
+    )
+    st.dataframe(
+        table.style.format({c: (lambda v: num(v)) for c in table.columns[2:]}),
+        hide_index=True,
+        width="stretch",
+    )
+    tracked = int(result["num_batches_tracked"])
+    if k == 0:
+        note = "A fresh layer: running_mean 0, running_var 1 (eval mode will barely normalise)."
+    else:
+        left = 0.9**tracked  # weight the starting values (0 and 1) still carry
+        note = (
+            f"After {tracked} training batch(es) of the same kind with momentum 0.1, the "
+            f"running statistics still carry (1 − 0.1)^{tracked} = {num(100 * left, 1)}% of "
+            "their starting values (mean 0, variance 1): running averages need many batches "
+            "to forget where they started."
+        )
+    st.caption(note)
+
+    x_map = maps[example, channel]  # (H, W)
+    y_t, y_e = result["y_train"][example, channel], result["y_eval"][example, channel]
+    lim = float(max(np.abs(y_t).max(), np.abs(y_e).max(), 1e-12))
+    m1, m2, m3 = st.columns(3)
+    with m1:
+        st.markdown("**Before batch norm** (the filter's feature map)")
+        panels.show_map(st, x_map, f"x: image {example + 1}, channel {channel}")
+    with m2:
+        st.markdown("**Train mode**: this batch's mean and variance")
+        panels.show_map(st, y_t, "y, train mode", vlim=lim)
+    with m3:
+        st.markdown("**Eval mode**: the running mean and variance")
+        panels.show_map(st, y_e, "y, eval mode", vlim=lim)
+
+    r, c = hh // 2, ww // 2
+    x = float(x_map[r, c])
+    st.markdown(
+        f"At the centre pixel ({r}, {c}): x = {num(x)}.\n\n"
+        f"- Train: y = ({num(x)} − {paren(ts.mean_used[channel])}) / "
+        f"√({num(ts.var_used[channel])} + {eps_text(ts.eps)}) × {num(ts.weight[channel])} + "
+        f"{num(ts.bias[channel])} = **{num(y_t[r, c])}**\n"
+        f"- Eval: y = ({num(x)} − {paren(es.mean_used[channel])}) / "
+        f"√({num(es.var_used[channel])} + {eps_text(es.eps)}) × {num(es.weight[channel])} + "
+        f"{num(es.bias[channel])} = **{num(y_e[r, c])}**\n\n"
+        "Train and eval outputs share one colour scale. They differ by how far this batch's "
+        "statistics are from the running ones"
+        + (
+            "; with a fresh layer eval mode barely changes the map (y ≈ x)."
+            if k == 0
+            else "; with more training batches and larger N they agree more closely."
+        )
+    )
+    with st.expander("As PyTorch code"):
+        st.code(
+            "import torch\n"
+            "from torch import nn\n\n"
+            f"conv = nn.Conv2d(1, {cc}, kernel_size=3, padding=1, bias=False)  "
+            f"# filters: {', '.join(slugs)}\n"
+            f"bn = nn.BatchNorm2d({cc})  # eps=1e-05, momentum=0.1: one γ, β, mean, var per "
+            "channel\n"
+            f"# crops: (N, 1, H, W) = ({n}, 1, {hh}, {ww})\n"
+            "bn.train()\n"
+            f"for batch in training_batches:  # {k} of them\n"
+            "    bn(conv(batch))  # updates running_mean / running_var per channel\n"
+            "maps = conv(crops)  # (N, C, H, W)\n"
+            "y_train = bn.train()(maps)  # mean/var over dims (0, 2, 3) of this batch\n"
+            "y_eval = bn.eval()(maps)  # bn.running_mean, bn.running_var\n"
+            "print(maps.mean(dim=(0, 2, 3)), maps.var(dim=(0, 2, 3), unbiased=False))",
+            language="python",
+        )
+
+
+part_mxn()
+st.divider()
+part_train_eval()
+st.divider()
+part_images()

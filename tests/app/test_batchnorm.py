@@ -1,0 +1,195 @@
+"""Batch-normalization lesson: the numbers on the page are vizlib's, computed again here.
+
+Every batch on the page is drawn from documented seeds, so each test rebuilds the
+same batches, runs its own ``vizlib.BatchNorm`` and compares with what is shown.
+"""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import vizlib
+from tests.app.conftest import no_exceptions, open_page
+
+PAGE = "lessons/batchnorm.py"
+TOL = 6e-5  # the page shows 4 decimals
+
+
+def value(text: str) -> float:
+    """A number as the page writes it ("−0.4061" with a typographic minus)."""
+    return float(text.replace("−", "-").replace(",", ""))
+
+
+def metric(at, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def stream_batch(seed, step, size, mean=5.0, spread=2.0, drift=0.0):
+    """The page's stream: batch ``step`` is drawn with default_rng([seed, step])."""
+    rng = np.random.default_rng([seed, step])
+    return rng.normal(mean + drift * (step - 1), spread, size=(size, 1))
+
+
+@pytest.fixture
+def page(app):
+    open_page(app, PAGE)
+    no_exceptions(app)
+    return app
+
+
+def test_formula_numbers_are_vizlibs(page):
+    # The input table on the page, and the same table rebuilt from the seeds.
+    x = page.dataframe[2].value.to_numpy(dtype=float)  # (M=8, N=3)
+    means, spreads = [170.0, 70.0, 35.0], [10.0, 15.0, 12.0]
+    rebuilt = np.stack(
+        [np.random.default_rng([0, j]).normal(means[j], spreads[j], 8) for j in range(3)], axis=1
+    )
+    np.testing.assert_allclose(x, np.round(rebuilt, 2))
+
+    bn = vizlib.BatchNorm(3)
+    y = bn(x)
+    stats = bn.last_stats
+    text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
+    numbers = [value(t) for t in re.findall(r"−?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)]
+    # y = (x − mean) / √(var + eps) × γ + β = (x − mean) / root × γ + β = **y**
+    assert numbers[0] == pytest.approx(x[0, 0])
+    assert numbers[1] == pytest.approx(stats.batch_mean[0], abs=TOL)
+    assert numbers[2] == pytest.approx(stats.batch_var[0], abs=TOL)
+    assert numbers[3] == pytest.approx(stats.eps)
+    assert numbers[-1] == pytest.approx(y[0, 0], abs=TOL)
+
+    # Follow another feature and example: the formula follows.
+    page.selectbox(key="bn.m.feature").set_value(2)
+    page.number_input(key="bn.m.example").set_value(5).run()
+    no_exceptions(page)
+    text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
+    assert value(text.split("**")[-2]) == pytest.approx(y[4, 2], abs=TOL)
+    latex = " ".join(e.value for e in page.latex)
+    assert f"{y[4, 2]:.4f}".rstrip("0") in latex
+
+
+def test_train_k_steps_running_mean_matches_vizlib(page):
+    page.button(key="bn.t.train_k").click().run()  # k = 10 by default
+    no_exceptions(page)
+    bn = vizlib.BatchNorm(1, momentum=0.1)
+    for step in range(1, 11):
+        bn(stream_batch(0, step, 16))
+    assert metric(page, "num_batches_tracked") == "10"
+    assert value(metric(page, "running_mean")) == pytest.approx(bn.running_mean[0], abs=TOL)
+    assert value(metric(page, "running_var")) == pytest.approx(bn.running_var[0], abs=TOL)
+
+    # Same actions again continue the same stream: steps 11..15.
+    page.slider(key="bn.t.k").set_value(5).run()
+    page.button(key="bn.t.train_k").click().run()
+    for step in range(11, 16):
+        bn(stream_batch(0, step, 16))
+    assert metric(page, "num_batches_tracked") == "15"
+    assert value(metric(page, "running_mean")) == pytest.approx(bn.running_mean[0], abs=TOL)
+
+    # The last update is explained with the biased and the unbiased variance.
+    s = bn.last_stats
+    explained = " ".join(m.value for m in page.markdown)
+    assert f"{s.batch_var[0]:.4f}".rstrip("0") in explained
+    assert f"{s.batch_var_unbiased[0]:.4f}".rstrip("0") in explained
+
+    page.button(key="bn.t.reset").click().run()
+    assert metric(page, "num_batches_tracked") == "0"
+    assert metric(page, "running_mean") == "0" and metric(page, "running_var") == "1"
+
+
+def test_same_example_two_batches_train_differs_eval_matches(page):
+    page.button(key="bn.t.train_k").click().run()
+    no_exceptions(page)
+    train_a = value(metric(page, "train mode · batch A"))
+    train_b = value(metric(page, "train mode · batch B"))
+    eval_a = value(metric(page, "eval mode · batch A"))
+    eval_b = value(metric(page, "eval mode · batch B"))
+    assert train_a != train_b
+    assert eval_a == eval_b
+
+    bn = vizlib.BatchNorm(1)
+    for step in range(1, 11):
+        bn(stream_batch(0, step, 16))
+    x0 = 5.0 + 2.0  # one spread above the data mean
+    batches = {
+        name: np.vstack(
+            [[[x0]], np.random.default_rng([0, 1_000_000 + which]).normal(5.0, 2.0, (15, 1))]
+        )
+        for name, which in (("A", 1), ("B", 2))
+    }
+    assert train_a == pytest.approx(bn.copy().train()(batches["A"])[0, 0], abs=TOL)
+    assert train_b == pytest.approx(bn.copy().train()(batches["B"])[0, 0], abs=TOL)
+    assert eval_a == pytest.approx(bn.copy().eval()(batches["A"])[0, 0], abs=TOL)
+    # Showing the comparison did not change the layer.
+    assert metric(page, "num_batches_tracked") == "10"
+
+
+def test_batch_size_one_train_refuses_eval_works(page):
+    page.slider(key="bn.t.size").set_value(1).run()
+    page.button(key="bn.t.train_k").click().run()
+    no_exceptions(page)
+    errors = " ".join(e.value for e in page.error)
+    assert "Expected more than 1 value per channel when training" in errors
+    assert metric(page, "num_batches_tracked") == "0"
+    # Eval mode still normalises the single example with the running statistics.
+    eval_a = value(metric(page, "eval mode · batch A"))
+    assert eval_a == pytest.approx((5.0 + 2.0) / math.sqrt(1 + 1e-5), abs=TOL)
+    assert not [m for m in page.metric if m.label.startswith("train mode")]
+
+
+def test_cumulative_momentum_none_is_the_mean_of_batch_means(page):
+    page.checkbox(key="bn.t.cumulative").check().run()
+    page.button(key="bn.t.train_k").click().run()
+    no_exceptions(page)
+    batch_means = [stream_batch(0, step, 16).mean() for step in range(1, 11)]
+    assert value(metric(page, "running_mean")) == pytest.approx(np.mean(batch_means), abs=TOL)
+
+
+def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
+    # One example per batch: vizlib's message, no traceback, part 2 still there.
+    page.slider(key="bn.m.M").set_value(1).run()
+    no_exceptions(page)
+    assert any("Expected more than 1 value" in e.value for e in page.error)
+    assert metric(page, "num_batches_tracked") == "0"
+
+    # A constant feature with eps = 0 divides by zero: vizlib says so.
+    page.slider(key="bn.m.M").set_value(8).run()
+    page.session_state["bn.m.dist"] = {
+        "edited_rows": {0: {"spread (std)": 0.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    page.select_slider(key="bn.m.eps").set_value(0.0).run()
+    no_exceptions(page)
+    assert any("variance 0" in e.value for e in page.error)
+
+    # An emptied cell keeps the last valid value, with a warning.
+    page.select_slider(key="bn.m.eps").set_value(1e-5).run()
+    page.session_state["bn.m.affine"] = {
+        "edited_rows": {0: {"γ": None}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    page.run()
+    no_exceptions(page)
+    assert any("last valid value" in w.value for w in page.warning)
+
+
+def test_image_sources(page):
+    page.radio(key="bn.m.source").set_value("Pixels of the current image").run()
+    no_exceptions(page)
+    x = page.dataframe[1].value.to_numpy(dtype=float)  # (M, N) filter responses
+    y = vizlib.BatchNorm(x.shape[1])(x)
+    text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
+    assert value(text.split("**")[-2]) == pytest.approx(y[0, 0], abs=TOL)
+
+    # Part 3 on the tutorial grid and with a fresh layer: still no traceback.
+    page.sidebar.selectbox(key="source.kind").set_value("Tutorial 5×5 grid").run()
+    page.slider(key="bn.i.K").set_value(0).run()
+    no_exceptions(page)
+    shown = " ".join(m.value for m in page.markdown)
+    assert "(N, C, H, W) = (8, 3, 4, 4)" in shown

@@ -1,0 +1,252 @@
+"""Small charts for the batch-normalization lesson, as Vega-Lite specifications.
+
+Each ``*_spec`` builder takes numbers that vizlib computed and returns a plain
+Vega-Lite dict with the data inline, for ``st.vega_lite_chart(spec=...)``.
+The browser draws them (no server-side rendering, ~1 ms to build), they follow
+Streamlit's light/dark theme, and a pointer over a mark shows its exact value.
+No maths here beyond binning for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["histograms_spec", "running_stat_spec"]
+
+_FONT = 15  # axis and legend text readable on a projector
+
+
+def _config() -> dict:
+    return {
+        "axis": {"labelFontSize": _FONT - 2, "titleFontSize": _FONT},
+        "legend": {"labelFontSize": _FONT - 1, "titleFontSize": _FONT, "labelLimit": 400},
+        "header": {"labelFontSize": _FONT, "titleFontSize": _FONT},
+        "title": {"fontSize": _FONT + 1},
+    }
+
+
+def histograms_spec(
+    values: np.ndarray,
+    names: Sequence[str],
+    *,
+    shared_x: bool,
+    centre: np.ndarray,
+    centre_label: str,
+    title: str,
+    total_width: int = 1000,
+    max_bins: int = 20,
+) -> dict:
+    """One histogram per feature (column of ``values``), side by side.
+
+    Parameters
+    ----------
+    values : ndarray, shape (M, N)
+        M examples × N features.
+    names : sequence of str
+        N feature names (facet headers).
+    shared_x : bool
+        One value axis for all features (after normalising, all live on the
+        same scale) or one axis each (before: each keeps its own units).
+    centre : ndarray, shape (N,)
+        A value per feature marked with a vertical rule (the mean, or β).
+    centre_label : str
+        What the rule marks, shown in the tooltip.
+    title : str
+        Chart title.
+    total_width : int
+        Pixels the row of small charts may take (facets are not resized by
+        the page, so each gets its share).
+    """
+    values = np.asarray(values, dtype=float)  # (M, N)
+    m, n = values.shape
+    bins = int(np.clip(np.ceil(np.sqrt(m)) + 2, 5, max_bins))
+    rows = []
+    for j, name in enumerate(names):
+        # Bin each feature over its own min..max, so an affine map (normalising) moves the
+        # bins with the values and the histogram keeps exactly its shape.
+        counts, edges = np.histogram(values[:, j], bins=bins)
+        rows += [
+            {"feature": str(name), "kind": "bar", "lo": float(lo), "hi": float(hi), "count": int(c)}
+            for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)
+        ]
+        rows.append({"feature": str(name), "kind": "centre", "lo": float(centre[j])})
+    x = {"field": "lo", "type": "quantitative", "title": "value", "scale": {"zero": False}}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": title, "anchor": "start"},
+        "data": {"values": rows},
+        "facet": {
+            "column": {
+                "field": "feature",
+                "type": "nominal",
+                "title": None,
+                "sort": [str(name) for name in names],
+            }
+        },
+        "spec": {
+            "width": int(max(90, min(260, total_width / n - 70))),
+            "height": 150,
+            "layer": [
+                {
+                    "transform": [{"filter": "datum.kind === 'bar'"}],
+                    "mark": {"type": "bar", "opacity": 0.85, "color": "#4c78a8", "binSpacing": 1},
+                    "encoding": {
+                        "x": x,
+                        "x2": {"field": "hi"},
+                        "y": {
+                            "field": "count",
+                            "type": "quantitative",
+                            "title": "examples",
+                            "axis": {"tickMinStep": 1},
+                        },
+                        "y2": {"datum": 0},
+                        "tooltip": [
+                            {
+                                "field": "lo",
+                                "type": "quantitative",
+                                "title": "from",
+                                "format": ".4~g",
+                            },
+                            {
+                                "field": "hi",
+                                "type": "quantitative",
+                                "title": "to",
+                                "format": ".4~g",
+                            },
+                            {"field": "count", "type": "quantitative", "title": "examples"},
+                        ],
+                    },
+                },
+                {
+                    "transform": [{"filter": "datum.kind === 'centre'"}],
+                    "mark": {"type": "rule", "strokeWidth": 3, "color": "#e45756"},
+                    "encoding": {
+                        "x": x,
+                        "tooltip": [
+                            {
+                                "field": "lo",
+                                "type": "quantitative",
+                                "title": centre_label,
+                                "format": ".4~g",
+                            },
+                        ],
+                    },
+                },
+            ],
+        },
+        "resolve": {"scale": {"x": "shared" if shared_x else "independent", "y": "independent"}},
+        "config": _config(),
+    }
+
+
+def running_stat_spec(
+    steps: Sequence[int],
+    series: dict[str, tuple[Sequence[float], str, str]],
+    *,
+    y_title: str,
+    title: str,
+    examples: Sequence[tuple[int, np.ndarray]] = (),
+    height: int = 440,
+) -> dict:
+    """Several series over the training steps (batch statistic vs running statistic).
+
+    Parameters
+    ----------
+    steps : sequence of int
+        The x values, shared by every series (step 0 = before training).
+    series : dict
+        Legend label → (one value per step, style, colour). Style is "line"
+        (a running statistic), "dashed" (a reference) or "points" (one value
+        per batch). NaN values are left out.
+    examples : sequence of (step, values)
+        Optional: the examples of each batch, drawn as faint ticks behind.
+    height : int
+        Total height in pixels, legend included (Streamlit fits the chart).
+    """
+    rows = []
+    for label, (ys, _, _) in series.items():
+        for step, y in zip(steps, ys, strict=True):
+            if y is not None and np.isfinite(y):
+                rows.append({"step": int(step), "value": float(y), "series": label})
+    order = list(series)
+    color = {
+        "field": "series",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": order, "range": [series[k][2] for k in order]},
+        "legend": {"orient": "bottom", "direction": "vertical", "symbolSize": 160},
+    }
+    x = {
+        "field": "step",
+        "type": "quantitative",
+        "title": "training step",
+        "axis": {"tickMinStep": 1},
+    }
+    y = {"field": "value", "type": "quantitative", "title": y_title, "scale": {"zero": False}}
+    tooltip = [
+        {"field": "series", "type": "nominal"},
+        {"field": "step", "type": "quantitative"},
+        {"field": "value", "type": "quantitative", "format": ".5~g"},
+    ]
+
+    def of_style(style: str) -> list[str]:
+        return [k for k in order if series[k][1] == style]
+
+    layers = []
+    if len(examples):
+        cloud = [
+            {"step": int(step), "value": float(v)}
+            for step, values in examples
+            for v in np.ravel(values)
+        ]
+        layers.append(
+            {
+                "data": {"values": cloud},
+                "mark": {
+                    "type": "tick",
+                    "orient": "horizontal",
+                    "color": "#8c8c8c",
+                    "opacity": 0.5,
+                    "thickness": 1.5,
+                    "size": 14,
+                },
+                "encoding": {"x": x, "y": y},
+            }
+        )
+    for style in ("dashed", "line"):
+        if of_style(style):
+            layers.append(
+                {
+                    "transform": [{"filter": {"field": "series", "oneOf": of_style(style)}}],
+                    "mark": {
+                        "type": "line",
+                        "strokeWidth": 2.5 if style == "dashed" else 4,
+                        "strokeDash": [7, 5] if style == "dashed" else [1, 0],
+                        "point": style == "line",
+                    },
+                    "encoding": {"x": x, "y": y, "color": color, "tooltip": tooltip},
+                }
+            )
+    if of_style("points"):
+        layers.append(
+            {
+                "transform": [{"filter": {"field": "series", "oneOf": of_style("points")}}],
+                "mark": {"type": "point", "filled": True, "size": 90, "opacity": 0.95},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": color,
+                    "tooltip": tooltip,
+                },
+            }
+        )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": title, "anchor": "start"},
+        "data": {"values": rows},
+        "height": height,
+        "layer": layers,
+        "config": _config(),
+    }
