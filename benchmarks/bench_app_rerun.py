@@ -1,0 +1,136 @@
+"""Rerun latency of each lesson page under AppTest: median ms per control change.
+
+For every lesson page listed in app.py that exists, open it on the default image
+(the sample photo at the default working resolution), warm it up, then change a
+few of its own controls (number inputs, sliders, select boxes, radios,
+checkboxes; not the shared sidebar) and change them back, timing each rerun.
+
+Two figures per page:
+
+- ``apptest``: AppTest as shipped. It recompiles the page scripts on every run
+  (a fresh ``ScriptCache`` per run), which the real server does not do.
+- ``server-like``: the same with one shared ``ScriptCache``, as ``streamlit run``
+  keeps it: closer to what a browser user waits for on the server side.
+
+Prints medians; never asserts on time. Usage::
+
+    python benchmarks/bench_app_rerun.py [--changes 4] [--repeat 2] [--page lessons/x.py]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.runtime.scriptrunner import script_cache as _script_cache  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import app_test as _app_test  # noqa: E402
+from streamlit.testing.v1 import local_script_runner as _runner  # noqa: E402
+
+APP = ROOT / "app.py"
+KINDS = ("number_input", "slider", "select_slider", "selectbox", "radio", "checkbox", "toggle")
+
+
+def pages() -> list[str]:
+    """Lesson pages named in app.py that exist on disk, in the app's order."""
+    names = re.findall(r"st\.Page\(\s*\"(lessons/[\w/]+\.py)\"", APP.read_text())
+    return [n for n in names if (ROOT / n).exists()]
+
+
+def share_script_cache(on: bool) -> None:
+    """Let every AppTest run reuse one ScriptCache, as the real server does."""
+    shared = _script_cache.ScriptCache()
+    factory = (lambda: shared) if on else _script_cache.ScriptCache
+    _runner.ScriptCache = factory
+    _app_test.ScriptCache = factory
+
+
+def _changes(at: AppTest, limit: int) -> list[tuple]:
+    """Up to ``limit`` (widget kind, key, new value, old value) on the page, not the sidebar."""
+    found = []
+    for kind in KINDS:
+        for w in getattr(at, kind):
+            key = getattr(w, "key", None)
+            if not key or key.startswith("source.") or getattr(w, "disabled", False):
+                continue
+            old = w.value
+            new = None
+            if kind in ("checkbox", "toggle"):
+                new = not old
+            elif kind == "number_input":
+                step = w.step or 1
+                if w.max is None or old + step <= w.max:
+                    new = old + step
+                elif w.min is None or old - step >= w.min:
+                    new = old - step
+            elif kind in ("selectbox", "radio", "select_slider"):
+                opts = list(w.options)
+                if len(opts) > 1:
+                    new = opts[(opts.index(str(old)) + 1) % len(opts)] if str(old) in opts else None
+            elif kind == "slider" and isinstance(old, (int, float)):
+                step = w.step or 1
+                new = old + step if old + step <= w.max else old - step
+            if new is not None:
+                found.append((kind, key, new, old))
+    return found[:limit]
+
+
+def measure(page: str, changes: int, repeat: int) -> list[float]:
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    todo = _changes(at, changes)
+    times = []
+    for rnd in range(repeat + 1):  # the first round warms the caches
+        for kind, key, new, old in todo:
+            for value in (new, old):
+                try:
+                    _set_value(at, kind, key, value)
+                except (ValueError, TypeError, KeyError) as exc:  # cannot drive it: skip
+                    print(f"  skip {kind} {key}: {exc}", file=sys.stderr)
+                    break
+                start = time.perf_counter()
+                at.run()
+                elapsed = (time.perf_counter() - start) * 1000
+                if at.exception:
+                    print(f"  exception after {key}={value!r}: {at.exception[0].value}")
+                if rnd:
+                    times.append(elapsed)
+    return times
+
+
+def _set_value(at: AppTest, kind: str, key: str, value) -> None:
+    # Select boxes and radios are only used when their labels are their values
+    # (see _changes), so the label can be set directly.
+    getattr(at, kind)(key=key).set_value(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=4, help="controls changed per page")
+    parser.add_argument("--repeat", type=int, default=2, help="timed rounds (after one warm-up)")
+    parser.add_argument("--page", action="append", help="only these pages (lessons/x.py)")
+    args = parser.parse_args()
+    chosen = args.page or pages()
+    print(f"{'page':34} {'apptest ms':>11} {'server-like ms':>15}  (median of control changes)")
+    for page in chosen:
+        row = []
+        for shared in (False, True):
+            share_script_cache(shared)
+            times = measure(page, args.changes, args.repeat)
+            row.append(f"{statistics.median(times):.0f} (n={len(times)})" if times else "n/a")
+        print(f"{page:34} {row[0]:>11} {row[1]:>15}")
+
+
+if __name__ == "__main__":
+    main()

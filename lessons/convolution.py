@@ -1,0 +1,455 @@
+"""Lesson: convolution, step by step (the tutorial's kernel sliding over an image).
+
+Top to bottom: choose a kernel and how it slides; the output size with the numbers
+plugged in; input, kernel and feature map side by side; one output value taken
+apart (window × kernel = products, summed), played in the browser; correlation
+versus convolution; the same layer as PyTorch code. Every number comes from vizlib.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import vizlib
+from ui import cached, kernel_editor, panels, render, stepview
+from ui.state import current_image
+from vizlib.conv import format_number
+
+K = "conv"  # session-key namespace of this page
+KERNEL = f"{K}.kernel"
+PAD_KINDS = ("number", "valid", "same")
+PAD_KIND_LABELS = {"number": "a number", "valid": "“valid” (none)", "same": "“same” (keep size)"}
+OPERATIONS = {
+    "correlation": "Cross-correlation (what CNNs and PyTorch compute)",
+    "convolution": "True convolution (flip the kernel first)",
+}
+SMALL = 16  # maps with at most this many rows and columns are also shown as numbers
+DEFAULTS = {
+    f"{K}.stride": 1,
+    f"{K}.pad_kind": "number",
+    f"{K}.pad": 0,
+    f"{K}.padding_mode": "zeros",
+    f"{K}.dilation": 1,
+    f"{K}.operation": "correlation",
+    f"{K}.view": "signed",
+    f"{K}.cmap": render.DIVERGING_CMAPS[0],
+    f"{K}.row": 0,
+    f"{K}.col": 0,
+}
+for _key, _value in DEFAULTS.items():
+    st.session_state.setdefault(_key, _value)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _show_tutorial() -> None:
+    """One click to the tutorial's example: 5×5 grid, vertical-edge kernel, top-left window."""
+    st.session_state["source.kind"] = "Tutorial 5×5 grid"
+    kernel_editor.load_preset(KERNEL, "vertical_edge")
+    st.session_state.update(DEFAULTS)
+
+
+def _move(delta: int) -> None:
+    """Previous/next output position in scan order (row by row)."""
+    out_h, out_w = st.session_state.get(f"{K}.out_shape", (1, 1))
+    index = st.session_state[f"{K}.row"] * out_w + st.session_state[f"{K}.col"]
+    index = (index + delta) % (out_h * out_w)
+    st.session_state[f"{K}.row"], st.session_state[f"{K}.col"] = divmod(index, out_w)
+
+
+def _pick_output(row: int, col: int) -> None:
+    st.session_state[f"{K}.row"], st.session_state[f"{K}.col"] = row, col
+
+
+def _pick_input(row: int, col: int, geometry: tuple) -> None:
+    """Choose the output whose window is centred nearest to the clicked input pixel."""
+    (pad_top, pad_left), (k_h, k_w), stride, dilation, (out_h, out_w) = geometry
+    out_r = round((row + pad_top - dilation * (k_h - 1) / 2) / stride)
+    out_c = round((col + pad_left - dilation * (k_w - 1) / 2) / stride)
+    st.session_state[f"{K}.row"] = int(np.clip(out_r, 0, out_h - 1))
+    st.session_state[f"{K}.col"] = int(np.clip(out_c, 0, out_w - 1))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _number_table(values: np.ndarray, precision: int = 3) -> pd.DataFrame:
+    """Values as text in a row/column-labelled table (what a student reads off)."""
+    rows, cols = values.shape
+    return pd.DataFrame(
+        [[format_number(v, precision) for v in row] for row in values],
+        index=[f"row {r}" for r in range(rows)],
+        columns=[f"col {c}" for c in range(cols)],
+    )
+
+
+def _formula_line(axis: str, size: int, k: int, stride: int, padding, pad: tuple, d: int) -> str:
+    """Write the output-size formula for one axis with the numbers plugged in."""
+    out = vizlib.output_size(size, k, stride=stride, padding=padding, dilation=d)
+    letter = "H" if axis == "rows" else "W"
+    if pad[0] == pad[1]:
+        general = f"⌊({letter} + 2p − d(k − 1) − 1) / s⌋ + 1"
+        plugged = f"⌊({size} + 2·{pad[0]} − {d}·({k} − 1) − 1) / {stride}⌋ + 1"
+    else:  # "same" with an even span: the extra padding goes to the bottom/right
+        general = f"⌊({letter} + p_before + p_after − d(k − 1) − 1) / s⌋ + 1"
+        plugged = f"⌊({size} + {pad[0]} + {pad[1]} − {d}·({k} − 1) − 1) / {stride}⌋ + 1"
+    return f"**{axis.capitalize()}:** {general} = {plugged} = **{out}**"
+
+
+def _latex_rows(latex: str, kh: int, kw: int) -> str:
+    """Break ``ConvStep.latex()`` into one line per kernel row (it does not wrap on screen)."""
+    body, total = latex.rsplit(" = ", 1)
+    terms = body.split(" + ")
+    if len(terms) != kh * kw:  # not the one-channel form: leave it as vizlib wrote it
+        return latex
+    rows = [" + ".join(terms[i : i + kw]) for i in range(0, len(terms), kw)]
+    return r"\begin{aligned} &" + r" \\ +\ & ".join(rows) + rf" \\ =\ & {total} \end{{aligned}}"
+
+
+def _torch_code(
+    x: np.ndarray, weight: np.ndarray, flip: bool, stride, padding, mode, pad, dilation, is_grid
+) -> str:
+    """Write a short ``torch.nn.functional.conv2d`` snippet with the current settings."""
+
+    def num(v: float) -> str:
+        return f"{float(v):.1f}" if float(v) == int(v) else repr(float(v))
+
+    indent = ",\n" + " " * 18
+    rows = indent.join("[" + ", ".join(num(v) for v in row) + "]" for row in weight)
+    kh, kw = weight.shape
+    h, w = x.shape
+    lines = ["import torch", "import torch.nn.functional as F", ""]
+    if is_grid:
+        grid = indent.join("[" + ", ".join(num(v) for v in row) + "]" for row in np.asarray(x))
+        lines.append(f"x = torch.tensor([{grid}]).reshape(1, 1, {h}, {w})  # (N, C, H, W)")
+    else:
+        lines.append(f"x = torch.rand(1, 1, {h}, {w})  # your grayscale image here: (N, C, H, W)")
+    lines.append(f"w = torch.tensor([{rows}]).reshape(1, 1, {kh}, {kw})  # (F, C, kH, kW)")
+    if flip:
+        lines.append("w = torch.flip(w, dims=(2, 3))  # true convolution: flip the kernel first")
+    if mode != "zeros":
+        top, bottom, left, right = pad
+        torch_mode = {"replicate": "replicate", "reflect": "reflect", "circular": "circular"}[mode]
+        lines.append(
+            f'x = F.pad(x, ({left}, {right}, {top}, {bottom}), mode="{torch_mode}")'
+            "  # (left, right, top, bottom)"
+        )
+        pad_arg = "0"
+    else:
+        pad_arg = f'"{padding}"' if isinstance(padding, str) else str(padding)
+    lines.append(f"y = F.conv2d(x, w, stride={stride}, padding={pad_arg}, dilation={dilation})")
+    lines.append("print(y.shape)")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the page
+
+st.title("Convolution, step by step")
+st.markdown(
+    "A **kernel** (a small grid of weights) slides over the image. At every position it "
+    "multiplies each weight with the pixel under it and adds the products up: that sum is one "
+    "value of the **feature map**. Deep learning calls this a convolution, although strictly it "
+    "is a *cross-correlation*: the kernel is not flipped (more on that below)."
+)
+st.button(
+    "Show the tutorial's example",
+    on_click=_show_tutorial,
+    key=f"{K}.tutorial",
+    type="primary",
+    help="The 5×5 grid with the vertical-edge kernel, no padding, stride 1: "
+    "the top-left value is 6.",
+)
+
+image = current_image()
+x = image.gray  # (H, W)
+H, W = x.shape
+if image.is_rgb:
+    st.info(
+        "This lesson works on the **grayscale (luminance)** version of your RGB image, one "
+        "channel. Three channels at once are the next lesson, “Volumes and filters”."
+    )
+
+# ---- 1. The kernel and how it slides
+st.header("1. The kernel and how it slides")
+left, right = st.columns([3, 2], gap="large")
+kernel = kernel_editor.select_kernel(KERNEL, default="edge_detector", container=left)
+
+with right:
+    st.markdown("**How it slides**")
+    a, b = st.columns(2)
+    stride = a.number_input(
+        "Stride",
+        min_value=1,
+        max_value=16,
+        step=1,
+        key=f"{K}.stride",
+        help="How many pixels the kernel moves between two outputs.",
+    )
+    dilation = b.number_input(
+        "Dilation",
+        min_value=1,
+        max_value=8,
+        step=1,
+        key=f"{K}.dilation",
+        help="Spacing between the pixels the kernel reads: 2 reads every other pixel.",
+    )
+    pad_kind = st.radio(
+        "Padding",
+        PAD_KINDS,
+        key=f"{K}.pad_kind",
+        format_func=PAD_KIND_LABELS.__getitem__,
+        horizontal=True,
+        help="Extra pixels around the image so the kernel can also centre on border pixels.",
+    )
+    a, b = st.columns(2)
+    pad_number = a.number_input(
+        "Padding on each side (px)",
+        min_value=0,
+        max_value=10,
+        step=1,
+        key=f"{K}.pad",
+        disabled=pad_kind != "number",
+    )
+    padding_mode = b.selectbox(
+        "Padding mode",
+        vizlib.conv.PADDING_MODES,
+        key=f"{K}.padding_mode",
+        help="zeros: black border; reflect: mirror the image; replicate: repeat the edge "
+        "pixel; circular: wrap around to the other side.",
+    )
+    operation = st.radio(
+        "Operation", list(OPERATIONS), key=f"{K}.operation", format_func=OPERATIONS.__getitem__
+    )
+
+padding = int(pad_number) if pad_kind == "number" else pad_kind
+flip = operation == "convolution"
+used = np.flip(kernel) if flip else kernel  # (kH, kW): what is actually multiplied
+kh, kw = used.shape
+pad = stepview.pad_amounts(padding, used.shape, dilation)
+
+st.subheader("Output size")
+st.caption(
+    "H, W: input rows and columns; k: kernel size; p: padding on each side; d: dilation; "
+    "s: stride; ⌊ ⌋ rounds down. PyTorch uses the same formula."
+)
+size_ok = True
+for axis, size, k, before_after in (("rows", H, kh, pad[:2]), ("columns", W, kw, pad[2:])):
+    try:
+        st.markdown(_formula_line(axis, size, k, stride, padding, before_after, dilation))
+    except (ValueError, TypeError) as exc:
+        size_ok = False
+        st.error(f"**{axis.capitalize()}:** {exc}")
+
+feature_map = None
+try:
+    feature_map = cached.run(
+        vizlib.conv2d,
+        x,
+        used,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        padding_mode=padding_mode,
+    )  # (H', W')
+except (ValueError, TypeError) as exc:
+    if size_ok:  # the formula did not already say what is wrong
+        st.error(str(exc))
+if feature_map is None:
+    st.warning(
+        "No feature map for these settings. Change the stride, padding, dilation or kernel "
+        "size above; the rest of the page follows as soon as the kernel fits."
+    )
+else:
+    out_h, out_w = feature_map.shape
+    st.session_state[f"{K}.out_shape"] = (out_h, out_w)
+    if stride > max(H, W):
+        st.warning(
+            f"The stride ({stride}) is larger than the image ({H}×{W}): after the first window "
+            "the next one would start outside the image, so only one window per row fits."
+        )
+    if pad_kind == "same":
+        st.caption(
+            f"“same” padding adds d·(k − 1) pixels per axis ({pad[0]} above, {pad[1]} below, "
+            f"{pad[2]} left, {pad[3]} right), so the output keeps the input's size."
+        )
+
+# ---- 2. Input, kernel, feature map
+st.header("2. Input, kernel and feature map")
+v1, v2 = st.columns(2)
+view = v1.radio(
+    "Show the feature map as",
+    list(panels.MAP_VIEWS),
+    key=f"{K}.view",
+    format_func=panels.MAP_VIEWS.__getitem__,
+    horizontal=True,
+    help="Signed keeps negative responses visible (blue), positive in red, 0 white.",
+)
+cmap = v2.selectbox("Colour map (colour-blind safe)", render.DIVERGING_CMAPS, key=f"{K}.cmap")
+c_in, c_k, c_out = st.columns([4, 2, 4], gap="medium")
+panels.show_image(c_in, x, f"Input: {image.label}" + (", grayscale" if image.is_rgb else ""))
+with c_k:
+    st.markdown(f"**Kernel {'(flipped) ' if flip else ''}{kh}×{kw}**")
+    st.table(_number_table(used, 4))
+    st.caption(
+        "Flipped top-to-bottom and left-to-right (np.flip) for a true convolution."
+        if flip
+        else "Used as is: cross-correlation."
+    )
+if feature_map is not None:
+    panels.show_map(c_out, feature_map, "Feature map", cmap=cmap, view=view)
+else:
+    c_out.info("No feature map: see the message above.")
+if max(H, W) <= SMALL:
+    c_in.markdown("**Input values**")
+    c_in.table(_number_table(x))
+if feature_map is not None and max(feature_map.shape) <= SMALL:
+    c_out.markdown(f"**Feature map values ({feature_map.shape[0]}×{feature_map.shape[1]})**")
+    c_out.table(_number_table(panels.view_values(feature_map, view)))
+
+# ---- 3. Step by step
+st.header("3. One output value, step by step")
+if feature_map is None:
+    st.info("Choose settings for which the kernel fits (see above) to see the steps.")
+else:
+    out_h, out_w = feature_map.shape
+    st.session_state[f"{K}.row"] = min(int(st.session_state[f"{K}.row"]), out_h - 1)
+    st.session_state[f"{K}.col"] = min(int(st.session_state[f"{K}.col"]), out_w - 1)
+    st.markdown(
+        "Choose an output position with the numbers or buttons, or click a block of the small "
+        "input or feature map (they are drawn at reduced resolution: a click picks the block's "
+        "centre). The player below scans the positions in order, in your browser."
+    )
+    controls, k1, k2 = st.columns([2, 3, 3], gap="medium")
+    row = controls.number_input("Output row", 0, out_h - 1, step=1, key=f"{K}.row")
+    col = controls.number_input("Output column", 0, out_w - 1, step=1, key=f"{K}.col")
+    b1, b2 = controls.columns(2)
+    b1.button("◀ Previous", on_click=_move, args=(-1,), key=f"{K}.prev", width="stretch")
+    b2.button("Next ▶", on_click=_move, args=(1,), key=f"{K}.next", width="stretch")
+    controls.caption("Previous/next go row by row, like the player below.")
+
+    step = vizlib.conv_step(
+        x,
+        used,
+        int(row),
+        int(col),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        padding_mode=padding_mode,
+    )
+    top = int(step.tap_rows.min())
+    left_col = int(step.tap_cols.min())
+    span_r = int(step.tap_rows.max()) - top + 1
+    span_c = int(step.tap_cols.max()) - left_col + 1
+
+    lo, hi = float(x.min()), float(x.max())
+    stepview.pick_chart(
+        k1,
+        x,
+        key=f"{K}.pick_in",
+        current=(top, left_col, span_r, span_c),
+        on_pick=_pick_input,
+        args=(((pad[0], pad[2]), (kh, kw), int(stride), int(dilation), (out_h, out_w)),),
+        colors=("#000000", "#ffffff"),
+        domain=(lo, hi),
+        title=f"Input {H}×{W}",
+    )
+    lim = float(np.max(np.abs(feature_map))) or 1.0
+    stepview.pick_chart(
+        k2,
+        feature_map,
+        key=f"{K}.pick_out",
+        current=(int(row), int(col), 1, 1),
+        on_pick=_pick_output,
+        colors=stepview.ramp(cmap),
+        domain=(-lim, lim),
+        title=f"Feature map {out_h}×{out_w}",
+    )
+
+    html = stepview.conv_stepview(
+        x,
+        used,
+        feature_map,
+        int(row),
+        int(col),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        padding_mode=padding_mode,
+        cmap=cmap,
+        input_label=f"Input ({image.label})",
+        theme=st.context.theme.type,
+    )
+    stepview.show(html, alt="Step-by-step player: the window, kernel, products and sum")
+
+    n_pad = int(step.is_padding.sum())
+    reads = f"rows {top}–{top + span_r - 1}, columns {left_col}–{left_col + span_c - 1}" + (
+        f" ({n_pad} of {kh * kw} taps fall in the padding)" if n_pad else ""
+    )
+    st.markdown(
+        f"**Output row {step.row}, column {step.col} = {format_number(step.total)}.** "
+        f"The kernel reads input {reads}; each input value is multiplied by the weight on top "
+        "of it and the products are added up:"
+    )
+    st.code(step.expression(), language=None, wrap_lines=True)
+    if kw <= 7 and kh <= 11:
+        st.latex(_latex_rows(step.latex(), kh, kw))
+    st.caption(
+        "Check: the feature map holds "
+        f"{format_number(feature_map[step.row, step.col])} at this position."
+    )
+
+    # ---- 4. Correlation versus convolution
+    st.header("4. Cross-correlation or convolution?")
+    other = kernel if flip else np.flip(kernel)  # the other operation's kernel
+    twin = vizlib.conv_step(
+        x,
+        other,
+        int(row),
+        int(col),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        padding_mode=padding_mode,
+    )
+    corr, conv = (twin, step) if flip else (step, twin)
+    st.markdown(
+        "A **true convolution** (as in signal processing and `scipy.signal.convolve2d`) flips the "
+        "kernel top-to-bottom and left-to-right before sliding it; here that is `np.flip(kernel)` "
+        "before `vizlib.conv2d`. CNN layers (PyTorch's `conv2d`) skip the flip: they compute a "
+        "**cross-correlation**. For the same window:"
+    )
+    m1, m2 = st.columns(2)
+    m1.metric("Cross-correlation (kernel as is)", format_number(corr.total))
+    m2.metric("True convolution (kernel flipped)", format_number(conv.total))
+    if np.array_equal(kernel, np.flip(kernel)):
+        st.caption("This kernel is symmetric: flipping changes nothing, so both give the same.")
+    elif np.array_equal(kernel, -np.flip(kernel)):
+        st.caption(
+            "Flipping this kernel only changes the sign of every weight (its left and right "
+            "columns swap), so every output changes sign: "
+            f"{format_number(corr.total)} becomes {format_number(conv.total)}."
+        )
+    else:
+        st.caption("Flipping moves every weight to the opposite side of the window.")
+    st.code(
+        f"{'convolution' if flip else 'cross-correlation'}: {step.expression()}\n"
+        f"{'cross-correlation' if flip else 'convolution'}: {twin.expression()}",
+        language=None,
+        wrap_lines=True,
+    )
+    st.caption(
+        "A network learns its weights, so it does not matter which one it computes: a learned "
+        "flipped kernel works just as well."
+    )
+
+# ---- 5. As PyTorch code
+st.header("5. As PyTorch code")
+st.markdown("The same layer with `torch.nn.functional.conv2d`, to copy into your own notebook:")
+st.code(
+    _torch_code(x, kernel, flip, stride, padding, padding_mode, pad, dilation, image.is_grid),
+    language="python",
+)
