@@ -142,22 +142,41 @@ def image_table(m: int, n: int, seed: int):
     cols = rng.integers(0, maps.shape[2], size=m)
     values = np.asarray(maps[:, rows, cols].T, dtype=np.float64)  # (M, N)
     names = [vizlib.KERNELS[s].name for s in slugs]
-    where = [f"pixel ({r}, {c})" for r, c in zip(rows, cols, strict=True)]
-    return values, names, where, image
+    return values, names, (rows, cols), image
+
+
+def marked_pixels(gray: np.ndarray, rows, cols, chosen: int) -> np.ndarray:
+    """The image as RGB in [0, 1] with the sampled pixels marked (the chosen one in red)."""
+    lo, hi = float(gray.min()), float(gray.max())
+    rgb = np.repeat(((gray - lo) / (hi - lo if hi > lo else 1.0))[:, :, None], 3, axis=2)
+    half = max(1, round(max(gray.shape) / 110))  # marker half-size in pixels
+    order = [k for k in range(len(rows)) if k != chosen] + [chosen]  # chosen on top
+    for k in order:
+        r, c = int(rows[k]), int(cols[k])
+        colour = (0.9, 0.05, 0.1) if k == chosen else (1.0, 0.6, 0.0)
+        size = half + 1 if k == chosen else half
+        rgb[max(r - size, 0) : r + size + 1, max(c - size, 0) : c + size + 1] = colour
+    return rgb.astype(np.float32)  # (H, W, 3)
+
+
+def rounded(df: pd.DataFrame) -> pd.DataFrame:
+    """Round the float columns to the page's decimals (and turn −0.0 into 0) for display."""
+    floats = df.select_dtypes("float").columns
+    return df.assign(**{c: df[c].round(P) + 0.0 for c in floats})
 
 
 def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
     """Format a table and highlight the chosen example (row) and feature (column)."""
 
     def mark(data: pd.DataFrame) -> pd.DataFrame:
-        css = pd.DataFrame("", index=data.index, columns=data.columns)
+        css = np.full(data.shape, "", dtype=object)  # one CSS string per cell
         if col is not None:
-            css.iloc[:, col] = "background-color: rgba(255, 196, 0, 0.22)"
+            css[:, col] = "background-color: rgba(255, 196, 0, 0.22)"
         if row is not None:
-            css.iloc[row, :] = "background-color: rgba(255, 196, 0, 0.22)"
+            css[row, :] = "background-color: rgba(255, 196, 0, 0.22)"
             if col is not None:
-                css.iloc[row, col] = "background-color: rgba(255, 150, 0, 0.65); font-weight: bold"
-        return css
+                css[row, col] = "background-color: rgba(255, 150, 0, 0.65); font-weight: bold"
+        return pd.DataFrame(css, index=data.index, columns=data.columns)
 
     return df.style.format(lambda v: num(v, precision)).apply(mark, axis=None)
 
@@ -192,14 +211,16 @@ def part_mxn() -> None:
     left, right = st.columns([3, 2])
     if from_image:
         values, names, where, image = image_table(m, n, int(seed))
-        row_names = [f"{i + 1}: {w}" for i, w in enumerate(where)]
-        left.markdown(
+        row_names = [f"{i + 1} ({r}, {c})" for i, (r, c) in enumerate(zip(*where, strict=True))]
+        text_col, image_col = left.columns([3, 2])
+        text_col.markdown(
             f"**Each row is one pixel position** of *{image.label}* (grayscale, "
             f"{image.gray.shape[0]}×{image.gray.shape[1]}), chosen at random with the seed; "
             "**each column is one 3×3 filter's response** there (a value of that filter's "
             "feature map, padding 1). This is how a network's batch norm sees a convolution's "
             "output: part 3 does it for whole feature maps."
         )
+        marks_slot = image_col.empty()
     else:
         with left:
             st.markdown(
@@ -278,6 +299,14 @@ def part_mxn() -> None:
     clamp_state("bn.m.example", 1, m, 1)
     example = c2.number_input("Example to follow (row)", 1, m, step=1, key="bn.m.example") - 1
     j, i = int(feature), int(example)
+    if from_image:
+        panels.show_image(
+            marks_slot.container(),
+            marked_pixels(image.gray, *where, i),
+            f"Where the {m} examples come from: {image.label}, example {i + 1} in red, "
+            "the others in orange",
+            max_side=512,
+        )
 
     x_precision = 2 if not from_image else P
     table = pd.DataFrame(values, index=row_names, columns=names)
@@ -298,12 +327,12 @@ def part_mxn() -> None:
         st.markdown(f"**Input x** — the mini-batch, M × N = {m} × {n}")
         st.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
         st.markdown("**Per-feature statistics** (down each column, over the M examples)")
-        st.dataframe(styled(stats_table, None, j, P), width="stretch")
+        st.dataframe(rounded(stats_table), width="stretch")
     with t2:
         st.markdown(f"**Output y** — normalised, then × γ + β ({m} × {n})")
         st.dataframe(styled(out, i, j, P), height=height, width="stretch")
         st.markdown("**Check**: every column of y now has mean β and standard deviation ≈ γ")
-        st.dataframe(styled(out_stats, None, j, P), width="stretch")
+        st.dataframe(rounded(out_stats), width="stretch")
 
     # ------------------------------------------------------- the formula with numbers
     x = float(values[i, j])
@@ -675,12 +704,23 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
     steps = len(st.session_state[HISTORY])
     data_mean = settings["mean"] + settings["drift"] * steps  # where the stream is now
     x0 = data_mean + settings["spread"]  # one spread above the current data mean
+    if size > 1:
+        mates = (
+            f"two different mini-batches of n = {size}, A and B, whose other {size - 1} "
+            "examples are different draws from the same data"
+        )
+    else:
+        mates = "two “mini-batches” of n = 1, A and B: with batch size 1 each holds only x"
     st.markdown(
         f"Take one example, **x = {num(x0)}** (one spread above the current data mean), and put "
-        f"it into two different mini-batches of n = {size}, A and B, whose other "
-        f"{size - 1} examples are different draws from the same data. Normalise both with "
-        "copies of the layer above (`layer.copy()`: this does not change it)."
+        f"it into {mates}. Normalise both with copies of the layer above (`layer.copy()`: "
+        "this does not change it)."
     )
+    if layer.num_batches_tracked == 0:
+        st.caption(
+            "The layer has not trained yet, so eval mode uses running_mean 0 and running_var 1 "
+            "(see the pitfall below). Train a few steps and watch the eval numbers change."
+        )
     batches = {
         "A": np.vstack(
             [[[x0]], other_examples(settings["seed"], 1, size, data_mean, settings["spread"])]
@@ -770,7 +810,7 @@ def fresh_layer_pitfall(layer: vizlib.BatchNorm, settings: dict) -> None:
         f"{num(settings['mean'])} and spread {num(settings['spread'])}, so the outputs keep "
         "that scale instead of landing near 0 ± 1."
     )
-    c2.dataframe(table.style.format(lambda v: num(v)), hide_index=True, width="stretch")
+    c2.dataframe(rounded(table), hide_index=True, width="stretch")
 
 
 def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -> None:
@@ -976,11 +1016,7 @@ def part_images() -> None:
             "running_var": es.var_used,
         }
     )
-    st.dataframe(
-        table.style.format({c: (lambda v: num(v)) for c in table.columns[2:]}),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(rounded(table), hide_index=True, width="stretch")
     tracked = int(result["num_batches_tracked"])
     if k == 0:
         note = "A fresh layer: running_mean 0, running_var 1 (eval mode will barely normalise)."
