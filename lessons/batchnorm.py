@@ -852,25 +852,63 @@ def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -
 
 IMAGE_FILTERS = ("box_blur_3", "vertical_edge", "horizontal_edge", "edge_detector", "sharpen")
 CROP_LIMIT = 160  # the image is shrunk to this side before cropping: keeps training quick
+PHOTO_SIDE = 128  # side of each photo in the "sample photos" batch
+BATCH_SOURCES = ("Augmented copies of the current image", "The current image and the sample photos")
 
 
-def augmented_batch(small: np.ndarray, n: int, seed: int, step: int, augment: tuple[bool, ...]):
-    """N augmented copies of ``small`` (H, W): random crop, flip, brightness. (N, 1, S, S)."""
+def square(pixels: np.ndarray, side: int) -> np.ndarray:
+    """The central square of a grayscale image, shrunk to at most ``side`` (S, S)."""
+    rows, cols = pixels.shape
+    edge = min(rows, cols)
+    top, left = (rows - edge) // 2, (cols - edge) // 2
+    return vizlib.images.resize_image(pixels[top : top + edge, left : left + edge], side)
+
+
+def batch_bases(
+    gray: np.ndarray, label: str, image_key: str, source: str
+) -> tuple[list[np.ndarray], list[str]]:
+    """The pictures a batch is made from, and their names.
+
+    Augmented copies: the current image (shrunk to ``CROP_LIMIT``), cropped at
+    random per example. Sample photos: the current image and every other bundled
+    photo, as central squares of one common size.
+    """
+    if source == BATCH_SOURCES[0]:
+        return [vizlib.images.resize_image(gray, CROP_LIMIT)], [label]
+    side = min(PHOTO_SIDE, *gray.shape)
+    bases, names = [square(gray, side)], [label]
+    for sample in vizlib.sample_images():
+        if image_key.startswith(f"sample:{sample.key}:"):
+            continue  # already in the batch as the current image
+        photo = cached.load_sample(sample.key, "gray").pixels  # (H, W)
+        bases.append(square(photo, side))
+        names.append(sample.title)
+    return bases, names
+
+
+def augmented_batch(bases, n: int, seed: int, step: int, augment: tuple[bool, bool], crop: bool):
+    """N examples from ``bases`` (each (H, W)): random crop, flip, brightness. (N, 1, S, S).
+
+    Example k starts from ``bases[k % len(bases)]``. Every random number is drawn
+    whatever the options, so switching one augmentation off leaves the others
+    as they were.
+    """
     flip, bright = augment
-    rows, cols = small.shape
-    side = max(3, int(0.8 * min(rows, cols)))
+    rows, cols = bases[0].shape
+    side = max(3, int(0.8 * min(rows, cols))) if crop else min(rows, cols)
     rng = np.random.default_rng([seed, step])
     crops, factors = [], []
-    for _ in range(n):
+    for k in range(n):
         r = int(rng.integers(0, rows - side + 1))
         c = int(rng.integers(0, cols - side + 1))
         mirror = rng.random() < 0.5
-        factor = float(rng.uniform(0.5, 1.5))
-        crop = small[r : r + side, c : c + side]
+        factor = float(rng.uniform(0.5, 1.5)) if bright else 1.0
+        if not crop:
+            r = c = 0
+        example = bases[k % len(bases)][r : r + side, c : c + side]
         if flip and mirror:
-            crop = crop[:, ::-1]
-        factor = factor if bright else 1.0
-        crops.append(crop * factor)
+            example = example[:, ::-1]
+        crops.append(example * factor)
         factors.append(factor)
     return np.stack(crops)[:, None].astype(np.float32), factors  # (N, 1, S, S)
 
@@ -878,30 +916,36 @@ def augmented_batch(small: np.ndarray, n: int, seed: int, step: int, augment: tu
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def image_batchnorm(
     image_key: str,
+    source: str,
     n: int,
     train_batches: int,
     seed: int,
     slugs: tuple[str, ...],
-    augment: tuple[bool, ...],
+    augment: tuple[bool, bool],
+    label: str,
     _gray: np.ndarray,
 ) -> dict:
-    """Train a BatchNorm2d on ``train_batches`` augmented batches, then normalise a new one.
+    """Train a BatchNorm2d on ``train_batches`` batches, then normalise a new one.
 
-    ``image_key`` identifies ``_gray`` (not hashed: see ui/cached.py).
+    ``image_key`` identifies ``_gray`` (not hashed: see ui/cached.py). With the
+    sample photos as the source, N is the number of photos.
     """
-    small = vizlib.images.resize_image(_gray, CROP_LIMIT)  # (h, w)
+    bases, names = batch_bases(_gray, label, image_key, source)
+    crop = source == BATCH_SOURCES[0]
+    n = n if crop else len(bases)
     weights = np.stack([vizlib.KERNELS[s].weights for s in slugs])[:, None]  # (C, 1, 3, 3)
     layer = vizlib.BatchNorm(len(slugs))
     for step in range(1, train_batches + 1):
-        batch, _ = augmented_batch(small, n, seed, step, augment)  # (N, 1, S, S)
+        batch, _ = augmented_batch(bases, n, seed, step, augment, crop)  # (N, 1, S, S)
         layer(vizlib.conv2d(batch, weights, padding=1), record_stats=False)  # (N, C, S, S)
-    crops, factors = augmented_batch(small, n, seed, 0, augment)  # the batch shown
+    crops, factors = augmented_batch(bases, n, seed, 0, augment, crop)  # the batch shown
     maps = vizlib.conv2d(crops, weights, padding=1)  # (N, C, S, S)
     trained = layer.copy().train()
     y_train = trained(maps)  # (N, C, S, S), this batch's statistics
     evaluated = layer.copy().eval()
     y_eval = evaluated(maps)  # (N, C, S, S), running statistics
     return {
+        "names": [names[k % len(names)] for k in range(n)],
         "crops": crops[:, 0],
         "factors": factors,
         "maps": maps,
@@ -935,11 +979,14 @@ def part_images() -> None:
     st.markdown(
         "After a convolution, each **channel** (one filter's feature map) is one feature. "
         "BatchNorm2d computes **one mean and one variance per channel over (N, H, W)**: every "
-        "pixel of every image in the batch counts as an example. Here the batch is N augmented "
-        "copies of the current image (random crops, flips and brightness changes), each "
-        "convolved with a few filters: a batch of feature maps of shape (N, C, H, W)."
+        "pixel of every image in the batch counts as an example. The batch here is N pictures "
+        "(augmented copies of the current image — random crops, flips and brightness changes — "
+        "or the current image with the other sample photos), each convolved with a few "
+        "filters: a batch of feature maps of shape (N, C, H, W)."
     )
     image = current_image()
+    source = st.radio("Batch", BATCH_SOURCES, horizontal=True, key="bn.i.source")
+    photos = source == BATCH_SOURCES[1]
     c1, c2, c3, c4 = st.columns([4, 2, 2, 2])
     slugs = c1.multiselect(
         "Filters (one channel each)",
@@ -953,7 +1000,11 @@ def part_images() -> None:
         st.warning("Choose at least one filter: still using the last choice.")
         slugs = st.session_state.get("bn.i.filters_valid", ["box_blur_3"])
     st.session_state["bn.i.filters_valid"] = list(slugs)
-    n = c2.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N")
+    if photos:
+        n = 1 + sum(not image.key.startswith(f"sample:{s.key}:") for s in vizlib.sample_images())
+        c2.markdown(f"N = **{n}** photos in the batch")
+    else:
+        n = c2.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N")
     k = c2.slider(
         "training batches before eval",
         0,
@@ -982,7 +1033,15 @@ def part_images() -> None:
 
     try:
         result = image_batchnorm(
-            image.key, n, k, int(seed), tuple(slugs), (flip, bright), image.gray
+            image.key,
+            source,
+            n,
+            k,
+            int(seed),
+            tuple(slugs),
+            (flip, bright),
+            image.label,
+            image.gray,
         )
     except (ValueError, TypeError) as exc:
         st.error(f"Could not build the batch: {exc}")
@@ -994,8 +1053,12 @@ def part_images() -> None:
     panels.show_image(
         st,
         montage(crops, example),
-        f"The batch: N = {n} augmented crops of {image.label}, each {hh}×{ww}, image "
-        f"{example + 1} framed"
+        (
+            f"The batch: N = {n} augmented crops of {image.label}"
+            if not photos
+            else f"The batch: {', '.join(result['names'])}"
+        )
+        + f", each {hh}×{ww}, image {example + 1} framed"
         + (f"; brightness {factors}" if bright else "")
         + f"; shown scaled by the batch's largest value {num(crops.max(), 3)}",
         max_side=1600,

@@ -187,9 +187,49 @@ def test_image_sources(page):
     text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
     assert value(text.split("**")[-2]) == pytest.approx(y[0, 0], abs=TOL)
 
+    # Part 3 with the sample photos as the batch: the current photo and the 4 others.
+    page.radio(key="bn.i.source").set_value("The current image and the sample photos").run()
+    no_exceptions(page)
+    shown = " ".join(m.value for m in page.markdown)
+    assert "(N, C, H, W) = (5, 3, 128, 128)" in shown
+
     # Part 3 on the tutorial grid and with a fresh layer: still no traceback.
+    page.radio(key="bn.i.source").set_value("Augmented copies of the current image").run()
     page.sidebar.selectbox(key="source.kind").set_value("Tutorial 5×5 grid").run()
     page.slider(key="bn.i.K").set_value(0).run()
     no_exceptions(page)
     shown = " ".join(m.value for m in page.markdown)
     assert "(N, C, H, W) = (8, 3, 4, 4)" in shown
+
+
+def test_batchnorm2d_statistics_match_a_rebuilt_batch(page):
+    """Part 3: rebuild the augmented batches from the documented seeds and compare."""
+    from ui.state import CURRENT_IMAGE
+
+    gray = page.session_state[CURRENT_IMAGE].gray
+    small = vizlib.images.resize_image(gray, 160)
+    rows, cols = small.shape
+    side = int(0.8 * min(rows, cols))
+    kernels = ["box_blur_3", "vertical_edge", "edge_detector"]
+    weights = np.stack([vizlib.KERNELS[k].weights for k in kernels])[:, None]  # (3, 1, 3, 3)
+
+    def batch(step, n=8):
+        rng = np.random.default_rng([0, step])
+        out = []
+        for _ in range(n):
+            r, c = int(rng.integers(0, rows - side + 1)), int(rng.integers(0, cols - side + 1))
+            mirror, factor = rng.random() < 0.5, float(rng.uniform(0.5, 1.5))
+            crop = small[r : r + side, c : c + side]
+            out.append((crop[:, ::-1] if mirror else crop) * factor)
+        return np.stack(out)[:, None].astype(np.float32)  # (N, 1, S, S)
+
+    bn = vizlib.BatchNorm(3)
+    for step in range(1, 21):
+        bn(vizlib.conv2d(batch(step), weights, padding=1))
+    shown = bn.copy()
+    shown(vizlib.conv2d(batch(0), weights, padding=1))  # train mode on the batch shown
+    table = page.dataframe[-1].value
+    np.testing.assert_allclose(table["batch mean"], shown.last_stats.batch_mean, atol=TOL)
+    np.testing.assert_allclose(table["batch var (÷ N·H·W)"], shown.last_stats.batch_var, atol=TOL)
+    np.testing.assert_allclose(table["running_mean"], bn.running_mean, atol=TOL)
+    np.testing.assert_allclose(table["running_var"], bn.running_var, atol=TOL)
