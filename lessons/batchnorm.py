@@ -181,6 +181,7 @@ def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
     return df.style.format(lambda v: num(v, precision)).apply(mark, axis=None)
 
 
+@st.fragment
 def part_mxn() -> None:
     st.header("1 · A mini-batch as an M × N table")
     st.markdown(
@@ -490,6 +491,7 @@ def train_steps(k: int, settings: dict) -> None:
         st.session_state[LAST_BATCH] = batch
 
 
+@st.fragment
 def part_train_eval() -> None:
     st.header("2 · Train mode versus eval mode")
     st.markdown(
@@ -974,6 +976,7 @@ def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
     return strip  # (S + 2*gap, N*(S + gap) + gap, 3)
 
 
+@st.fragment
 def part_images() -> None:
     st.header("3 · On images: BatchNorm2d over feature maps")
     st.markdown(
@@ -1145,6 +1148,8 @@ def part_images() -> None:
         )
 
 
+# Each part is a fragment: a control inside one part reruns only that part (the page is
+# long, and the browser redraws what a rerun sends). A new image in the sidebar reruns all.
 part_mxn()
 st.divider()
 part_train_eval()
