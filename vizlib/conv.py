@@ -28,7 +28,7 @@ How :func:`conv2d` is fast (NumPy/SciPy only, never a full k²-times copy of an 
   No padded copy is made: the few border columns (and, for non-zero padding modes,
   rows) whose windows reach into the padding are computed separately.
 - Everything else: the output is made in strips of rows. For each strip the
-  windows are copied side by side into a column buffer of about 8 MB ("im2col")
+  windows are copied side by side into a column buffer of about 4 MB ("im2col")
   and one matrix product with the filters gives every output of the strip.
 """
 
@@ -47,7 +47,7 @@ __all__ = ["PADDING_MODES", "ConvStep", "conv2d", "conv_step", "format_number", 
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 _NUMPY_NAMES = {"constant": "zeros", "edge": "replicate", "wrap": "circular", "mirror": "reflect"}
-_STRIP_BYTES = 8 * 2**20  # size of one im2col column buffer
+_STRIP_BYTES = 4 * 2**20  # size of one im2col column buffer
 _FLAT_MAX_FILTERS = 2  # one-channel groups with at most this many filters use BLAS axpy
 
 
@@ -258,16 +258,17 @@ def _gather(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, mode: str, dtype)
     return block
 
 
-def _padded_rows(x: np.ndarray, start: int, stop: int, geo: _Geometry, dtype) -> np.ndarray:
+def _padded_rows(x: np.ndarray, start: int, stop: int, geo: _Geometry, scratch) -> np.ndarray:
     """Rows ``start:stop`` (unpadded coordinates) of the padded image, full padded width.
 
-    A view when no padding is involved, otherwise a strip-sized copy.
+    A view of ``x`` when no padding is involved, otherwise written into
+    ``scratch`` (C, >= stop - start, padded width), whose dtype it takes.
     """
-    channels, height, width = x.shape
+    height, width = x.shape[1:]
     left, right = geo.pad[2], geo.pad[3]
     if left == right == 0 and 0 <= start and stop <= height:
-        return x[:, start:stop].astype(dtype, copy=False)  # (C, R, W)
-    block = np.empty((channels, stop - start, left + width + right), dtype)  # (C, R, Wp)
+        return x[:, start:stop].astype(scratch.dtype, copy=False)  # (C, R, W)
+    block = scratch[:, : stop - start]  # (C, R, Wp)
     lo = min(max(start, 0), stop)
     hi = max(min(stop, height), lo)
     block[:, lo - start : hi - start, left : left + width] = x[:, lo:hi]
@@ -311,10 +312,12 @@ def _conv_strips(x, weight, bias, geo: _Geometry, out: np.ndarray, dtype) -> Non
     buffer = np.empty((wmat.shape[1], rows_per_strip * out_w), dtype)  # (K [+ 1], rows * W')
     buffer[k:] = 1
     sh, top = geo.stride[0], geo.pad[0]
+    in_rows = (rows_per_strip - 1) * sh + geo.span(0)
+    scratch = np.empty((channels, in_rows, sum(geo.pad[2:]) + geo.in_size[1]), dtype)
     for r0 in range(0, out_h, rows_per_strip):
         rows = min(rows_per_strip, out_h - r0)
         start = r0 * sh - top
-        block = _padded_rows(x, start, start + (rows - 1) * sh + geo.span(0), geo, dtype)
+        block = _padded_rows(x, start, start + (rows - 1) * sh + geo.span(0), geo, scratch)
         columns = buffer[:, : rows * out_w]  # (K [+ 1], rows * W')
         _im2col(block, geo, rows, out_w, columns[:k].reshape(channels, kh, kw, rows, out_w))
         target = np.reshape(out[:, r0 : r0 + rows], (filters, rows * out_w), copy=False)
@@ -322,18 +325,48 @@ def _conv_strips(x, weight, bias, geo: _Geometry, out: np.ndarray, dtype) -> Non
 
 
 def _conv_region(x, weight, bias, geo: _Geometry, rows: range, cols: range, dtype) -> np.ndarray:
-    """Compute outputs ``rows`` × ``cols`` of one group, reading only the input they need."""
+    """Compute outputs ``rows`` × ``cols`` of one group, reading only the input they need.
+
+    Used for the borders of the axpy path, so the product goes through SciPy's
+    BLAS like the axpy calls: NumPy bundles a second OpenBLAS whose idle
+    threads would compete with SciPy's for the cores.
+    """
     (sh, sw), (top, _, left, _) = geo.stride, geo.pad
     in_rows = np.arange(rows.start * sh - top, (rows.stop - 1) * sh - top + geo.span(0))
     in_cols = np.arange(cols.start * sw - left, (cols.stop - 1) * sw - left + geo.span(1))
     block = _gather(x, in_rows, in_cols, geo.mode, dtype)  # (C, R_in, Q_in)
-    filters, channels, kh, kw = weight.shape
-    columns = np.empty((channels, kh, kw, len(rows), len(cols)), dtype)
-    _im2col(block, geo, len(rows), len(cols), columns)
-    values = weight.reshape(filters, -1) @ columns.reshape(channels * kh * kw, -1)  # (F, R*Q)
+    if len(rows) > len(cols):  # tall and narrow: copy along the long axis instead
+        flipped = _Geometry(
+            geo.in_size[::-1],
+            geo.kernel[::-1],
+            geo.stride[::-1],
+            geo.dilation[::-1],
+            (geo.pad[2], geo.pad[3], geo.pad[0], geo.pad[1]),
+            geo.mode,
+            geo.out_size[::-1],
+        )
+        values = _correlate_block(
+            block.transpose(0, 2, 1), weight.transpose(0, 1, 3, 2), flipped, len(cols), len(rows)
+        )
+        values = values.transpose(0, 2, 1)  # (F, R, Q)
+    else:
+        values = _correlate_block(block, weight, geo, len(rows), len(cols))  # (F, R, Q)
     if bias is not None:
-        values += bias[:, None]
-    return values.reshape(filters, len(rows), len(cols))
+        values = values + bias[:, None, None]
+    return values
+
+
+def _correlate_block(block, weight, geo: _Geometry, rows: int, cols: int) -> np.ndarray:
+    """All ``rows`` × ``cols`` windows of a padded block times the filters: (F, rows, cols)."""
+    filters, channels, kh, kw = weight.shape
+    columns = np.empty((channels, kh, kw, rows, cols), block.dtype)
+    _im2col(block, geo, rows, cols, columns)
+    gemm = blas.sgemm if block.dtype == np.float32 else blas.dgemm
+    k = channels * kh * kw
+    wmat = np.ascontiguousarray(weight.reshape(filters, k), dtype=block.dtype)  # (F, K)
+    # Fortran-ordered views, so f2py copies nothing: (R*Q, K) @ (K, F) = (W @ columns)^T
+    values_t = gemm(1.0, columns.reshape(k, rows * cols).T, wmat.T)  # (R*Q, F)
+    return values_t.T.reshape(filters, rows, cols)
 
 
 def _conv_flat(x2d, w2d, bias: float, geo: _Geometry, storage: np.ndarray, dtype) -> None:
