@@ -16,7 +16,8 @@ The viewer is generic (convolution today, pooling later). A frame is a dict::
                  "pad": [[0/1]] | None,  # cells that lie in the padding
                  "mark": [[i, j]] | None}, ...],
      "expression": str,                  # the arithmetic, exactly as vizlib writes it
-     "result": str}                      # the output value as shown
+     "result": str,                      # the output value as shown
+     "marks": [[r, c], ...]}             # optional: input cells to mark (a max-pool winner)
 
 :func:`conv_frames` makes frames from :func:`vizlib.conv_step` (O(k²) each);
 :func:`build_html` makes the player; :func:`show` puts it on the page.
@@ -431,6 +432,9 @@ figcaption { font-size:.85rem; color:var(--muted); text-align:center; min-width:
   transparent 3px 7px); border:1px dashed #000; }
 .cell.on { outline:3px solid var(--hi); outline-offset:-1px; box-shadow:0 0 0 4px #000; z-index:1; }
 .cell.mark { outline:3px solid #000; }
+.cell.mark, .cell.on.mark { font-weight:700; outline:3px solid #000; outline-offset:-1px;
+  box-shadow:0 0 0 3px #fff, 0 0 0 6px #000; z-index:2; }
+.best { border:3px solid #000; box-shadow:0 0 0 2px #fff, inset 0 0 0 2px #fff; }
 .expr { font-family:"Source Code Pro",ui-monospace,monospace; font-size:1rem; line-height:1.5;
   white-space:pre-wrap; overflow-wrap:anywhere; margin:.6rem 0 0; }
 .expr b { font-size:1.15rem; }
@@ -527,7 +531,7 @@ function fit() {
 }
 function highlight(view, taps) {
   if (view.cells) {
-    view.cells.forEach(d => d.classList.remove('on'));
+    view.cells.forEach(d => d.classList.remove('on', 'mark'));
     taps.forEach(([r, c]) => {
       const d = view.cells[r * view.v.cols + c];
       if (d) d.classList.add('on');
@@ -553,6 +557,10 @@ function show(k) {
     (p.mark || []).forEach(([r, c]) => cells[r * v.cols + c].classList.add('mark'));
   });
   highlight(IN, f.taps);
+  (f.marks || []).forEach(([r, c]) => {  // e.g. the winner of a max-pooling window
+    if (IN.cells) { const d = IN.cells[r * IN.v.cols + c]; if (d) d.classList.add('mark'); }
+    else IN.marks.push(IN.box('best', r, c, 1, 1, 8));
+  });
   highlight(OUT, [f.pos]);
   $('where').textContent = `Output row ${f.pos[0]}, column ${f.pos[1]} = ${f.result}`;
   $('count').textContent = `step ${i + 1} of ${S.frames.length}`;
@@ -628,12 +636,14 @@ def build_html(
     theme: str | None = None,
     fps: int = 5,
     note: str = "",
+    result_operator: str = "→Σ→",
 ) -> str:
     """Return a self-contained HTML player for ``frames`` (see the module docstring).
 
     ``operators`` go between the panels (``("×", "=")`` for window × kernel =
     products). ``frames`` may also be their JSON array as text. The spec is
-    embedded as JSON in ``<script id="spec">``.
+    embedded as JSON in ``<script id="spec">``. ``result_operator`` stands
+    between the last panel and the output (``"→ max →"`` for max pooling).
     """
     frames_json = frames if isinstance(frames, str) else json.dumps(frames, separators=(",", ":"))
     if frames_json.replace(" ", "") in ("", "[]"):
@@ -663,7 +673,7 @@ def build_html(
         if k < len(operators):
             stage.append(f'<div class="op" aria-hidden="true">{_esc(operators[k])}</div>')
     stage += [
-        '<div class="op" aria-hidden="true">→Σ→</div>',
+        f'<div class="op" aria-hidden="true">{_esc(result_operator)}</div>',
         f'<figure><div id="out" role="img"></div><figcaption>{_esc(output_view["label"])}'
         " (highlighted: the value written)</figcaption></figure>",
     ]
