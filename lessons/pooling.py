@@ -1,0 +1,571 @@
+"""Lesson: pooling (max and average), step by step.
+
+Top to bottom: what is pooled (the feature map a convolution + ReLU made, or the
+image itself); the pooling settings and the output size with the numbers plugged
+in; before and after side by side; one output value taken apart (the window, its
+winner or its sum and divisor), played in the browser; the same layer as PyTorch
+code. Every number comes from vizlib.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import vizlib
+from ui import cached, panels, plots_pooling, render, stepview
+from ui.state import current_image
+from vizlib.conv import format_number
+
+K = "pool"  # session-key namespace of this page
+SOURCES = {
+    "feature": "A feature map (image → convolution → ReLU), as in a CNN",
+    "image": "The image itself",
+}
+MODES = {"max": "Max pooling", "avg": "Average pooling"}
+SMALL = 16  # maps with at most this many rows and columns are also shown as numbers
+CMAP = render.DIVERGING_CMAPS[0]
+DEFAULTS = {
+    f"{K}.source": "feature",
+    f"{K}.kernel": "vertical_edge",
+    f"{K}.relu": True,
+    f"{K}.mode": "max",
+    f"{K}.k": 2,
+    f"{K}.same_stride": True,
+    f"{K}.stride": 2,
+    f"{K}.padding": 0,
+    f"{K}.dilation": 1,
+    f"{K}.ceil_mode": False,
+    f"{K}.count_include_pad": True,
+    f"{K}.row": 0,
+    f"{K}.col": 0,
+}
+for _key, _value in DEFAULTS.items():
+    st.session_state.setdefault(_key, _value)
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+def _show_tutorial() -> None:
+    """The tutorial's 5×5 grid pooled directly: 2×2 max pooling, stride 2."""
+    st.session_state["source.kind"] = "Tutorial 5×5 grid"
+    st.session_state.update(DEFAULTS)
+    st.session_state[f"{K}.source"] = "image"
+
+
+def _move(delta: int) -> None:
+    """Previous/next output position in scan order (row by row)."""
+    out_h, out_w = st.session_state.get(f"{K}.out_shape", (1, 1))
+    index = st.session_state[f"{K}.row"] * out_w + st.session_state[f"{K}.col"]
+    index = (index + delta) % (out_h * out_w)
+    st.session_state[f"{K}.row"], st.session_state[f"{K}.col"] = divmod(index, out_w)
+
+
+def _pick_output(row: int, col: int) -> None:
+    st.session_state[f"{K}.row"], st.session_state[f"{K}.col"] = row, col
+
+
+def _pick_input(row: int, col: int, geometry: tuple) -> None:
+    """Choose the output whose window is centred nearest to the clicked input cell."""
+    pad, k, stride, dilation, (out_h, out_w) = geometry
+    centre = dilation * (k - 1) / 2
+    st.session_state[f"{K}.row"] = int(np.clip(round((row + pad - centre) / stride), 0, out_h - 1))
+    st.session_state[f"{K}.col"] = int(np.clip(round((col + pad - centre) / stride), 0, out_w - 1))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _number_table(values: np.ndarray, precision: int = 3) -> pd.DataFrame:
+    """Values as text in a row/column-labelled table (what a student reads off)."""
+    rows, cols = values.shape
+    return pd.DataFrame(
+        [[format_number(v, precision) for v in row] for row in values],
+        index=[f"row {r}" for r in range(rows)],
+        columns=[f"col {c}" for c in range(cols)],
+    )
+
+
+def _formula_line(axis: str, size: int, k: int, s: int, p: int, d: int, ceil: bool) -> str:
+    """The pooling output-size formula for one axis with the numbers plugged in.
+
+    Raises ValueError (vizlib's message) when the window does not fit.
+    """
+    out = vizlib.output_size(size, k, stride=s, padding=p, dilation=d, ceil_mode=ceil)
+    letter = "H" if axis == "rows" else "W"
+    top = size + 2 * p - d * (k - 1) - 1
+    lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
+    rounded = -(-top // s) if ceil else top // s
+    text = (
+        f"**{axis.capitalize()}:** {lo}({letter} + 2p − d(k − 1) − 1) / s{hi} + 1 = "
+        f"{lo}({size} + 2·{p} − {d}·({k} − 1) − 1) / {s}{hi} + 1 = {lo}{top} / {s}{hi} + 1 = "
+        f"{rounded} + 1"
+    )
+    if ceil and out != rounded + 1:
+        text += (
+            f", but the last window would start at {rounded * s - p}, inside the right "
+            f"padding (≥ {letter} = {size}), so PyTorch drops it"
+        )
+    return text + f" = **{out}**"
+
+
+def _torch_code(
+    *, source, kernel_name, weights, relu, mode, k, stride, padding, dilation, ceil, cip, x, grid
+) -> str:
+    """A short ``torch.nn.functional`` snippet with the current settings."""
+
+    def num(v: float) -> str:
+        return f"{float(v):.1f}" if float(v) == int(v) else repr(float(v))
+
+    def matrix(values: np.ndarray, indent: int) -> str:
+        sep = ",\n" + " " * indent
+        return sep.join("[" + ", ".join(num(v) for v in row) + "]" for row in values)
+
+    h, w = x.shape
+    lines = ["import torch", "import torch.nn.functional as F", ""]
+    if grid:
+        lines.append(f"x = torch.tensor([{matrix(x, 18)}]).reshape(1, 1, {h}, {w})  # (N, C, H, W)")
+    else:
+        lines.append(f"x = torch.rand(1, 1, {h}, {w})  # your grayscale image here: (N, C, H, W)")
+    if source == "feature":
+        kh, kw = weights.shape
+        lines.append(
+            f"w = torch.tensor([{matrix(weights, 18)}]).reshape(1, 1, {kh}, {kw})"
+            f"  # {kernel_name}: (F, C, kH, kW)"
+        )
+        lines.append("x = F.conv2d(x, w)  # the feature map: stride 1, no padding")
+        if relu:
+            lines.append("x = F.relu(x)")
+    args = [f"kernel_size={k}"]
+    args.append(f"stride={stride}" if stride is not None else "stride=None")
+    args.append(f"padding={padding}")
+    if mode == "max":
+        args += [f"dilation={dilation}", f"ceil_mode={ceil}"]
+        call = f"y, idx = F.max_pool2d(x, {', '.join(args)}, return_indices=True)"
+    else:
+        args += [f"ceil_mode={ceil}", f"count_include_pad={cip}"]
+        call = f"y = F.avg_pool2d(x, {', '.join(args)})"
+    if stride is None:
+        lines.append("# stride=None (the default) means stride = kernel_size")
+    lines.append(call)
+    lines.append("print(y.shape)")
+    if mode == "max":
+        lines.append("print(idx)  # where each maximum came from: row * W + col in its plane")
+    return "\n".join(lines)
+
+
+def _colour_scale(x: np.ndarray, pooled: np.ndarray | None, look: str) -> tuple:
+    """One colour scale for the input and its pooled map, so they compare fairly.
+
+    "signed" maps: ±max|value| (white = 0); "relu" maps: 0 to the maximum;
+    images ("gray"): darkest to brightest value of both (average pooling with
+    zero padding can go below the input's minimum).
+    """
+    values = [x] if pooled is None else [x, pooled]
+    finite = np.concatenate([v[np.isfinite(v)] for v in values])
+    if finite.size == 0:
+        return (-1.0, 1.0)
+    if look == "signed":
+        lim = float(np.max(np.abs(finite))) or 1.0
+        return (-lim, lim)
+    if look == "relu":
+        return (0.0, float(np.max(finite)) or 1.0)
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def _span(first: int, count: int, noun: str) -> str:
+    """'row 3' or 'rows 3–4'."""
+    return f"{noun} {first}" if count == 1 else f"{noun}s {first}–{first + count - 1}"
+
+
+# --------------------------------------------------------------------------- the page
+
+st.title("Pooling")
+st.markdown(
+    "A **pooling** layer slides a small window over a feature map, like a convolution, but it "
+    "has **no weights**: it keeps one number per window, the **largest** (max pooling) or the "
+    "**mean** (average pooling). The map gets smaller, strong responses survive, and the next "
+    "layer sees a wider part of the image for the same kernel size. Each channel is pooled on "
+    "its own."
+)
+st.button(
+    "Show the tutorial's example",
+    on_click=_show_tutorial,
+    key=f"{K}.tutorial",
+    type="primary",
+    help="The 5×5 grid pooled directly: 2×2 max pooling with stride 2.",
+)
+
+image = current_image()
+x_image = image.gray  # (H, W)
+if image.is_rgb:
+    st.info(
+        "This lesson pools the **grayscale (luminance)** version of your RGB image. On three "
+        "channels, pooling does exactly this to each channel separately."
+    )
+
+# ---- 1. What is pooled
+st.header("1. What is pooled")
+left, right = st.columns([3, 2], gap="large")
+source = left.radio("Pool", list(SOURCES), key=f"{K}.source", format_func=SOURCES.__getitem__)
+with right:
+    slug = st.selectbox(
+        "Convolution kernel (preset)",
+        list(vizlib.KERNELS),
+        key=f"{K}.kernel",
+        format_func=lambda s: vizlib.KERNELS[s].name,
+        disabled=source != "feature",
+        help="The kernel of the convolution that makes the feature map.",
+    )
+    kernel = vizlib.KERNELS[slug]
+    relu = st.checkbox(
+        "ReLU after the convolution (negatives → 0)",
+        key=f"{K}.relu",
+        disabled=source != "feature",
+        help="CNNs usually pool after the activation: conv → ReLU → pool.",
+    )
+    if source == "feature":
+        st.caption(kernel.description)
+
+H, W = x_image.shape
+if source == "feature":
+    x = cached.run(vizlib.conv2d, x_image, kernel.weights)  # (H - kH + 1, W - kW + 1)
+    if relu:
+        x = cached.run(vizlib.relu, x)
+    look = "relu" if relu else "signed"  # how the map is coloured
+    what = "Feature map" + (" after ReLU" if relu else "")
+    what_short = "feature map"
+    left.markdown(
+        f"**{what}** = {'ReLU(' if relu else ''}conv2d(image, {kernel.name}){')' if relu else ''}: "
+        f"image {H}×{W} → {x.shape[0]}×{x.shape[1]} (stride 1, no padding)."
+    )
+else:
+    x = x_image
+    look = "gray"
+    what = "Image" + (" (grayscale)" if image.is_rgb else "")
+    what_short = "image"
+    left.markdown(f"**{what}**: {image.label}, {H}×{W}.")
+x = np.asarray(x)
+h, w = x.shape
+
+# ---- 2. The pooling layer
+st.header("2. The pooling layer")
+c1, c2, c3 = st.columns(3, gap="large")
+mode = c1.radio(
+    "Kind", list(MODES), key=f"{K}.mode", format_func=MODES.__getitem__, horizontal=True
+)
+k = int(
+    c1.number_input(
+        "Kernel size (window k×k)",
+        min_value=1,
+        max_value=10,
+        step=1,
+        key=f"{K}.k",
+        help="The window is k rows by k columns.",
+    )
+)
+same = c2.checkbox(
+    "Stride = kernel size (default)",
+    key=f"{K}.same_stride",
+    help="stride=None in PyTorch means stride = kernel_size: windows touch but do not overlap.",
+)
+if same:
+    st.session_state[f"{K}.stride"] = k
+stride = int(
+    c2.number_input(
+        "Stride",
+        min_value=1,
+        max_value=10,
+        step=1,
+        key=f"{K}.stride",
+        disabled=same,
+        help="How many cells the window moves between two outputs.",
+    )
+)
+padding = int(
+    c2.number_input(
+        "Padding on each side",
+        min_value=0,
+        max_value=5,
+        step=1,
+        key=f"{K}.padding",
+        help="PyTorch allows at most kernel_size // 2. Max pooling pads with −∞ (never wins); "
+        "average pooling pads with zeros.",
+    )
+)
+ceil_mode = c3.checkbox(
+    "ceil_mode (round up)",
+    key=f"{K}.ceil_mode",
+    help="Keep a last, partial window at the right/bottom edge instead of dropping it.",
+)
+count_include_pad = c3.checkbox(
+    "count_include_pad (average)",
+    key=f"{K}.count_include_pad",
+    disabled=mode != "avg",
+    help="Average pooling: do the padding zeros count in the divisor?",
+)
+dilation = int(
+    c3.number_input(
+        "Dilation (max pooling only)",
+        min_value=1,
+        max_value=4,
+        step=1,
+        key=f"{K}.dilation",
+        disabled=mode != "max",
+        help="Spacing between the cells a window reads; avg_pool2d has no dilation.",
+    )
+)
+if mode == "avg":
+    dilation = 1
+
+st.subheader("Output size")
+st.caption(
+    "H, W: input rows and columns; k: kernel size; p: padding on each side; d: dilation; "
+    "s: stride; ⌊ ⌋ rounds down, ⌈ ⌉ (ceil_mode) rounds up. Same formula as PyTorch."
+)
+size_ok = True
+for axis, size in (("rows", h), ("columns", w)):
+    try:
+        st.markdown(_formula_line(axis, size, k, stride, padding, dilation, ceil_mode))
+    except (ValueError, TypeError) as exc:
+        size_ok = False
+        st.error(f"**{axis.capitalize()}:** {exc}")
+
+pool_args = dict(kernel_size=k, stride=stride, padding=padding, ceil_mode=ceil_mode)
+if mode == "max":
+    pool_args["dilation"] = dilation
+else:
+    pool_args["count_include_pad"] = count_include_pad
+pooled = None
+try:
+    fn = vizlib.max_pool2d if mode == "max" else vizlib.avg_pool2d
+    pooled = cached.run(fn, x, **pool_args)  # (H', W')
+except (ValueError, TypeError) as exc:
+    if size_ok:  # the formula did not already say what is wrong
+        st.error(str(exc))
+if pooled is None:
+    st.warning(
+        "No pooled map for these settings. Use a smaller window, less padding (at most "
+        "kernel size // 2) or a larger image; the rest of the page follows as soon as it fits."
+    )
+else:
+    st.session_state[f"{K}.out_shape"] = pooled.shape
+scale = _colour_scale(x, pooled, look)
+cmap = {"signed": CMAP, "relu": render.SEQUENTIAL_CMAP, "gray": "gray"}[look]
+
+# ---- 3. Before and after
+st.header("3. Before and after")
+if pooled is None:
+    st.info("Choose settings for which the window fits (see above).")
+else:
+    out_h, out_w = pooled.shape
+    ratio = (h * w) / (out_h * out_w)
+    st.markdown(
+        f"**{h}×{w} → {out_h}×{out_w}**: {format_number(h * w)} values become "
+        f"{format_number(out_h * out_w)}, {format_number(ratio, 2)}× fewer. "
+        "Both pictures use the same colour scale, and each is drawn in proportion to its size."
+    )
+    # Drawn in proportion: the pooled picture is as much narrower as the map is.
+    share = max(0.3, out_w / w)
+    wide = 0.42
+    c_in, c_mid, c_out, _ = st.columns(
+        [wide, 0.05, wide * share, max(0.01, 1 - wide * (1 + share) - 0.05)], gap="small"
+    )
+    title_out = f"{MODES[mode]} of the {what_short}"
+    for column, values, title in ((c_in, x, what), (c_out, pooled, title_out)):
+        frame = column.container(border=True)  # white cells stay visible on a white page
+        if look != "gray":
+            panels.show_map(frame, values, title, cmap=CMAP, view=look, vlim=scale[1])
+        else:
+            pic = render.picture_of_map(values, cmap="gray", vmin=scale[0], vmax=scale[1])
+            shape = f"{values.shape[0]}×{values.shape[1]}"
+            panels.show_png(
+                frame,
+                pic.png,
+                f"{title} ({shape}; black = {format_number(scale[0])}, "
+                f"white = {format_number(scale[1])})",
+            )
+    c_mid.markdown("## →")
+    t_in, t_out = st.columns(2, gap="large")
+    if max(h, w) <= SMALL:
+        t_in.markdown(f"**{what} values ({h}×{w})**")
+        t_in.table(_number_table(x))
+    if max(out_h, out_w) <= SMALL:
+        t_out.markdown(f"**Pooled values ({out_h}×{out_w})**")
+        t_out.table(_number_table(pooled))
+
+# ---- 4. Step by step
+st.header("4. One output value, step by step")
+if pooled is None:
+    st.info("Choose settings for which the window fits (see above) to see the steps.")
+else:
+    out_h, out_w = pooled.shape
+    st.session_state[f"{K}.row"] = min(int(st.session_state[f"{K}.row"]), out_h - 1)
+    st.session_state[f"{K}.col"] = min(int(st.session_state[f"{K}.col"]), out_w - 1)
+    st.markdown(
+        "Choose an output position with the numbers or buttons, or click a block of the small "
+        "input or output chart (large maps are drawn at reduced resolution: a click picks the "
+        "block's centre). The player below scans the positions in order, in your browser."
+    )
+    controls, k1, k2 = st.columns([2, 3, 3], gap="medium")
+    row = int(controls.number_input("Output row", 0, out_h - 1, step=1, key=f"{K}.row"))
+    col = int(controls.number_input("Output column", 0, out_w - 1, step=1, key=f"{K}.col"))
+    b1, b2 = controls.columns(2)
+    b1.button("◀ Previous", on_click=_move, args=(-1,), key=f"{K}.prev", width="stretch")
+    b2.button("Next ▶", on_click=_move, args=(1,), key=f"{K}.next", width="stretch")
+    controls.caption("Previous/next go row by row, like the player below.")
+
+    step_args = dict(pool_args)
+    step = vizlib.pool_step(x, row, col, mode=mode, **step_args)
+    inside = ~step.is_padding
+    r_in, c_in_ = step.tap_rows[inside], step.tap_cols[inside]
+    if inside.any():
+        top, left_col = int(r_in.min()), int(c_in_.min())
+        span_r, span_c = int(r_in.max()) - top + 1, int(c_in_.max()) - left_col + 1
+    else:  # a window made only of padding: outline nothing useful, keep the corner
+        top, left_col, span_r, span_c = 0, 0, 1, 1
+
+    colors = stepview.ramp(cmap)
+    stepview.pick_chart(
+        k1,
+        x,
+        key=f"{K}.pick_in",
+        current=(top, left_col, span_r, span_c),
+        on_pick=_pick_input,
+        args=((padding, k, stride, dilation, (out_h, out_w)),),
+        colors=colors,
+        domain=scale,
+        title=f"Input {h}×{w}",
+    )
+    stepview.pick_chart(
+        k2,
+        pooled,
+        key=f"{K}.pick_out",
+        current=(row, col, 1, 1),
+        on_pick=_pick_output,
+        colors=colors,
+        domain=scale,
+        title=f"Pooled {out_h}×{out_w}",
+    )
+
+    html = plots_pooling.pool_stepview(
+        x,
+        pooled,
+        row,
+        col,
+        mode=mode,
+        kernel_size=k,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        cmap=cmap,
+        scale=scale,
+        input_label=what,
+        output_label="Pooled",
+        theme=st.context.theme.type,
+    )
+    alt = (
+        "Step-by-step player: the window on the input, its values with the winner outlined"
+        if mode == "max"
+        else "Step-by-step player: the window on the input, its sum and the divisor"
+    )
+    stepview.show(html, alt=alt)
+
+    n_pad = int(step.is_padding.sum())
+    reads = f"{_span(top, span_r, 'row')}, {_span(left_col, span_c, 'column')}"
+    if dilation > 1:
+        reads += f", every {dilation}th cell"
+    if n_pad:
+        reads += f" ({n_pad} of {k * k} cells fall outside the input)"
+    st.markdown(
+        f"**Output row {step.row}, column {step.col} = {format_number(step.value)}.** "
+        f"The window reads input {reads}:"
+    )
+    st.code(step.expression(), language=None, wrap_lines=True)
+    if mode == "max":
+        if step.winner is None:
+            st.markdown(
+                "Every cell of this window is padding (−∞), so the result is −∞: nothing won."
+            )
+        else:
+            wr, wc = step.winner
+            ties = int(np.sum(step.window[inside] == step.value))
+            st.markdown(
+                f"**Winner:** input row {wr}, column {wc}, value "
+                f"{format_number(step.value)} (flat index {step.winner_index} = {wr}·{w} + {wc}, "
+                "the number `return_indices=True` gives)."
+            )
+            tie_rule = (
+                "If several cells hold the maximum, PyTorch's CPU kernel keeps the **first** in "
+                "row-major order (left to right, then top to bottom), because it replaces its "
+                "running maximum only on a strictly larger value. This page does the same."
+            )
+            if ties > 1:
+                tie_rule = f"**Tie:** {ties} cells of this window hold the maximum. " + tie_rule
+            st.markdown(tie_rule)
+            if n_pad:
+                st.caption("Max pooling pads with −∞, so a padding cell can never win.")
+    else:
+        st.markdown(
+            f"**Sum** = {format_number(step.total)}, **divisor** = {step.divisor}, "
+            f"**mean** = {format_number(step.total)} / {step.divisor} = "
+            f"{format_number(step.value)}."
+        )
+        if n_pad:
+            pad_rows = (step.tap_rows[:, 0] >= -padding) & (step.tap_rows[:, 0] < h + padding)
+            pad_cols = (step.tap_cols[0] >= -padding) & (step.tap_cols[0] < w + padding)
+            in_padded = int(pad_rows.sum() * pad_cols.sum())
+            real = k * k - n_pad
+            if count_include_pad:
+                why = (
+                    f"With `count_include_pad=True` the padding zeros count: the divisor is the "
+                    f"{in_padded} cells of the window inside the padded input"
+                )
+                if in_padded < k * k:
+                    why += f" (the other {k * k - in_padded} lie beyond the padding, ceil_mode)"
+                real_text = "is a real value" if real == 1 else "are real values"
+                why += f", although only {real} of them {real_text}."
+            else:
+                why = (
+                    "With `count_include_pad=False` only real values count: the divisor is the "
+                    f"{real} cells inside the input, so padding does not pull the mean toward 0."
+                )
+            st.markdown(f"This window touches the padding ({n_pad} zeros). {why}")
+        else:
+            st.caption(
+                "This window lies inside the input, so `count_include_pad` does not matter here: "
+                f"the divisor is the window's {step.divisor} cells."
+            )
+    st.caption(
+        f"Check: the pooled map holds {format_number(pooled[step.row, step.col])} at this position."
+    )
+
+# ---- 5. As PyTorch code
+st.header("5. As PyTorch code")
+st.markdown(
+    "The same layer with `torch.nn.functional`, to copy into your own notebook "
+    "(`nn.MaxPool2d` / `nn.AvgPool2d` take the same arguments):"
+)
+st.code(
+    _torch_code(
+        source=source,
+        kernel_name=kernel.name,
+        weights=np.asarray(kernel.weights),
+        relu=relu,
+        mode=mode,
+        k=k,
+        stride=None if same else stride,
+        padding=padding,
+        dilation=dilation,
+        ceil=ceil_mode,
+        cip=count_include_pad,
+        x=x_image,
+        grid=image.is_grid,
+    ),
+    language="python",
+)
