@@ -386,7 +386,7 @@ else:
     stepview.show(html, alt="Step-by-step player: the window, kernel, products and sum")
 
     n_pad = int(step.is_padding.sum())
-    reads = f"rows {top}–{top + span_r - 1}, columns {left_col}–{left_col + span_c - 1}" + (
+    reads = f"rows {top} to {top + span_r - 1}, columns {left_col} to {left_col + span_c - 1}" + (
         f" ({n_pad} of {kh * kw} taps fall in the padding)" if n_pad else ""
     )
     st.markdown(

@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import json
 from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
 import streamlit as st
+from PIL import Image
 
 import vizlib
 from ui import render
@@ -153,11 +155,22 @@ def _tint(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- views
 
 
-def _data_uri(rgb: np.ndarray) -> str:
-    return "data:image/png;base64," + base64.b64encode(render.encode_png(rgb)).decode()
+def _data_uri(pixels: np.ndarray, palette: np.ndarray | None = None) -> str:
+    """PNG data URI; with a (256, 3) palette, ``pixels`` are uint8 indices (~3× smaller)."""
+    if palette is None:
+        png = render.encode_png(pixels)
+    else:
+        image = Image.frombytes("P", pixels.shape[::-1], np.ascontiguousarray(pixels).tobytes())
+        image.putpalette(np.asarray(palette, dtype=np.uint8).ravel().tolist())
+        buf = io.BytesIO()
+        image.save(buf, format="PNG", compress_level=6)
+        png = buf.getvalue()
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def image_view(rgb: np.ndarray, *, label: str, inner=None, max_side: int = 512) -> dict:
+def image_view(
+    rgb: np.ndarray, *, label: str, inner=None, max_side: int = 512, palette=None
+) -> dict:
     """Describe a picture view (big inputs/outputs); ``inner`` = (top, left, rows, cols).
 
     The picture is shrunk by whole steps above ``max_side``; coordinates stay in
@@ -170,7 +183,7 @@ def image_view(rgb: np.ndarray, *, label: str, inner=None, max_side: int = 512) 
         "label": label,
         "rows": rows,
         "cols": cols,
-        "src": _data_uri(np.ascontiguousarray(rgb[::step, ::step])),
+        "src": _data_uri(np.ascontiguousarray(rgb[::step, ::step]), palette),
         "inner": list(inner) if inner is not None else None,
     }
 
@@ -330,8 +343,12 @@ def _conv_views(
         input_view = cells_view(
             texts, _hex(in_rgb), label=in_label, pad=mask.astype(int).tolist(), inner=inner
         )
-    else:
-        input_view = image_view(in_rgb, label=in_label, inner=inner)
+    else:  # a palette picture: 128 greys, then the same greys tinted as padding
+        levels = np.clip((padded - lo) / ((hi - lo) or 1.0) * 127 + 0.5, 0, 127).astype(np.uint8)
+        grey = np.repeat(np.linspace(0, 255, 128).round()[:, None], 3, axis=1).astype(np.uint8)
+        palette = np.concatenate([grey, _tint(grey, np.ones(128, dtype=bool))])  # (256, 3)
+        index = levels + np.where(mask, 128, 0).astype(np.uint8)  # (Hp, Wp)
+        input_view = image_view(index, label=in_label, inner=inner, palette=palette)
     out_h, out_w = _map.shape
     out_rgb = _diverging(_map, cmap, float(np.max(np.abs(_map))) or 1.0)
     out_label = f"Feature map: {out_h}×{out_w}"
@@ -339,7 +356,9 @@ def _conv_views(
         texts = [[format_number(v) for v in r] for r in _map]
         output_view = cells_view(texts, _hex(out_rgb), label=out_label)
     else:
-        output_view = image_view(out_rgb, label=out_label)
+        lim = float(np.max(np.abs(_map))) or 1.0
+        index = np.clip((_map + lim) * (255.0 / (2 * lim)), 0, 255).astype(np.uint8)
+        output_view = image_view(index, label=out_label, palette=render.lut(cmap))
     return input_view, output_view
 
 
@@ -425,6 +444,7 @@ figcaption { font-size:.85rem; color:var(--muted); text-align:center; min-width:
 .inner { border:2px dashed var(--muted); }
 .win { border:3px solid var(--hi); box-shadow:0 0 0 1px #000, inset 0 0 0 1px #000; }
 .tap { background:rgba(255,176,0,.55); outline:1px solid #000; }
+.guide { background:rgba(255,140,0,.16); }
 .grid { display:grid; gap:2px; }
 .cell { display:flex; align-items:center; justify-content:center; box-sizing:border-box;
   border-radius:3px; font-variant-numeric:tabular-nums; border:1px solid rgba(128,128,128,.35); }
@@ -544,6 +564,10 @@ function highlight(view, taps) {
   const nr = Math.max(...rs) - r0 + 1, nc = Math.max(...cs) - c0 + 1;
   if (taps.length > 1 && taps.length < nr * nc && view.scale >= 3)
     taps.forEach(([r, c]) => view.marks.push(view.box('tap', r, c, 1, 1, 2)));
+  if (view.scale < 4) {  // a small window on a big picture: guide lines lead the eye to it
+    view.marks.push(view.box('guide', 0, c0, view.v.rows, nc, 0));
+    view.marks.push(view.box('guide', r0, 0, nr, view.v.cols, 0));
+  }
   view.marks.push(view.box('win', r0, c0, nr, nc, 12));
 }
 function show(k) {
@@ -708,7 +732,7 @@ def show(html: str, *, height: int | str = "content", alt: str = "Step-by-step p
 # --------------------------------------------------------------------------- click to choose
 
 #: The clickable charts show at most this many cells per side (block means).
-PICK_MAX = 48
+PICK_MAX = 40
 
 
 def _blocks(size: int, n: int) -> np.ndarray:
@@ -747,11 +771,11 @@ def pick_chart(
     hit_c = (ce[1:] > left) & (ce[:-1] < left + cols)
     ii, jj = np.meshgrid(np.arange(nr), np.arange(nc), indexing="ij")
     data = {
-        "i": ii.ravel(),
-        "j": jj.ravel(),
-        "row": centre_r[ii].ravel(),
-        "col": centre_c[jj].ravel(),
-        "value": np.round(means.ravel(), 4),
+        "i": ii.ravel().astype(np.int16),
+        "j": jj.ravel().astype(np.int16),
+        "row": centre_r[ii].ravel().astype(np.int32),
+        "col": centre_c[jj].ravel().astype(np.int32),
+        "value": np.round(means.ravel(), 4).astype(np.float32),
         "cur": (hit_r[ii] & hit_c[jj]).ravel(),
     }
     axis = {"type": "ordinal", "axis": None}
@@ -796,7 +820,8 @@ def pick_chart(
         key=key,
         on_select=functools.partial(_picked, key, on_pick, args),
         selection_mode="pick",
-        width="content",
+        width=spec["width"],
+        height=spec["height"] + 30,  # room for the title
     )
 
 
