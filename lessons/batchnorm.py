@@ -406,10 +406,13 @@ def part_mxn() -> None:
         "each column; it does not change the *shape* of its histogram."
     )
     with st.expander("As PyTorch code"):
-        rows_text = "[" + ", ".join(
-            "[" + ", ".join(format_number(v, 6) for v in row) + "]" for row in values[:3]
+        rows_text = (
+            "[\n"
+            + "".join(
+                "    [" + ", ".join(format_number(v, 6) for v in row) + "],\n" for row in values
+            )
+            + "]"
         )
-        rows_text += ", ...]" if m > 3 else "]"
         st.code(
             "import torch\n"
             "from torch import nn\n\n"
@@ -756,7 +759,12 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
                 )
                 st.metric(f"train mode · batch {name}", num(y_train))
             eval_layer = layer.copy().eval()
-            y_eval = float(eval_layer(batch)[0, 0])
+            try:
+                y_eval = float(eval_layer(batch)[0, 0])
+            except ValueError as exc:  # running_var 0 with eps 0
+                st.error(f"Eval mode: {exc}")
+                results[("eval", name)] = "refused"
+                continue
             s = eval_layer.last_stats
             results[("eval", name)] = y_eval
             st.markdown(
@@ -768,6 +776,8 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
             st.metric(f"eval mode · batch {name}", num(y_eval))
     ta, tb = results[("train", "A")], results[("train", "B")]
     ea, eb = results[("eval", "A")], results[("eval", "B")]
+    if not (isinstance(ea, float) and isinstance(eb, float)):
+        return
     if isinstance(ta, float) and isinstance(tb, float):
         st.success(
             f"Train mode: **{num(ta)}** in batch A but **{num(tb)}** in batch B — the same "
@@ -791,7 +801,11 @@ def fresh_layer_pitfall(layer: vizlib.BatchNorm, settings: dict) -> None:
     )[:5]  # (≤5, 1)
     y_fresh = fresh(batch)  # (k, 1)
     s = fresh.last_stats
-    y_now = layer.copy().eval()(batch)  # (k, 1)
+    try:
+        y_now = layer.copy().eval()(batch)  # (k, 1)
+    except ValueError as exc:  # running_var 0 with eps 0
+        st.warning(f"This layer cannot run in eval mode right now: {exc}")
+        y_now = np.full_like(batch, np.nan)
     table = pd.DataFrame(
         {
             "x": batch[:, 0],
@@ -818,6 +832,11 @@ def fresh_layer_pitfall(layer: vizlib.BatchNorm, settings: dict) -> None:
 def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -> None:
     with st.expander("As PyTorch code (reproduces the numbers above)"):
         steps = len(history)
+        x0 = settings["mean"] + settings["drift"] * steps + settings["spread"]
+        try:
+            eval_text = num(layer.copy().eval()(np.array([[x0]]))[0, 0])
+        except ValueError:
+            eval_text = "an error (running_var 0 and eps 0)"
         momentum = "None" if settings["momentum"] is None else f"{settings['momentum']:g}"
         mixed = any(h["settings"] != history[0]["settings"] for h in history)
         note = (
@@ -833,7 +852,7 @@ def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -
             "dtype=torch.float64)\n"
             "bn.train()  # normalise with each batch's statistics, update the running ones\n"
             f"{note}"
-            f"for step in range(1, {steps + 1}):  # the {steps} steps trained so far\n"
+            f"for step in range(1, {steps + 1}):  # the {steps} step(s) trained so far\n"
             f"    rng = np.random.default_rng([{settings['seed']}, step])\n"
             f"    x = rng.normal({settings['mean']:g} + {settings['drift']:g} * (step - 1), "
             f"{settings['spread']:g}, size=({settings['size']}, 1))  # (n, C=1)\n"
@@ -842,7 +861,8 @@ def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -
             f"  # {num(layer.running_mean[0])}, {num(layer.running_var[0])}, "
             f"{int(layer.num_batches_tracked)}\n\n"
             "bn.eval()  # from now on: normalise with running_mean and running_var\n"
-            "y = bn(torch.from_numpy(x))  # the same x gives the same y in any batch\n\n"
+            f"y = bn(torch.tensor([[{x0:g}]], dtype=torch.float64))  # the example x of the two "
+            f"batches: {eval_text}, in any batch\n\n"
             "# A batch of one in train mode:\n"
             "# bn.train(); bn(torch.zeros(1, 1))  ->  ValueError: Expected more than 1 value "
             "per channel when training",

@@ -167,6 +167,14 @@ def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
     no_exceptions(page)
     assert any("variance 0" in e.value for e in page.error)
 
+    # A running variance of 0 with eps = 0: eval mode says why instead of crashing.
+    page.number_input(key="bn.t.spread").set_value(0.0)
+    page.slider(key="bn.t.momentum").set_value(1.0).run()
+    page.button(key="bn.t.train_1").click().run()
+    page.select_slider(key="bn.t.eps").set_value(0.0).run()
+    no_exceptions(page)
+    assert any(e.value.startswith("Eval mode:") for e in page.error)
+
     # An emptied cell keeps the last valid value, with a warning.
     page.select_slider(key="bn.m.eps").set_value(1e-5).run()
     page.session_state["bn.m.affine"] = {
