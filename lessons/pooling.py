@@ -176,6 +176,11 @@ def _colour_scale(x: np.ndarray, pooled: np.ndarray | None, look: str) -> tuple:
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 cell', '3 cells'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _span(first: int, count: int, noun: str) -> str:
     """'row 3' or 'rows 3–4'."""
     return f"{noun} {first}" if count == 1 else f"{noun}s {first}–{first + count - 1}"
@@ -324,7 +329,8 @@ if mode == "avg":
 st.subheader("Output size")
 st.caption(
     "H, W: input rows and columns; k: kernel size; p: padding on each side; d: dilation; "
-    "s: stride; ⌊ ⌋ rounds down, ⌈ ⌉ (ceil_mode) rounds up. Same formula as PyTorch."
+    "s: stride; ⌊ ⌋ rounds down, ⌈ ⌉ (ceil_mode) rounds up. Same formula as PyTorch, which "
+    f"also requires padding ≤ k // 2 for pooling (here at most {k // 2})."
 )
 size_ok = True
 for axis, size in (("rows", h), ("columns", w)):
@@ -353,6 +359,17 @@ if pooled is None:
     )
 else:
     st.session_state[f"{K}.out_shape"] = pooled.shape
+    span = dilation * (k - 1) + 1
+    past = [
+        max(0, (n - 1) * stride + span - (size + 2 * padding))
+        for n, size in zip(pooled.shape, (h, w), strict=True)
+    ]
+    if max(past) > 0:
+        st.caption(
+            f"With ceil_mode the last window reaches past the padded input ({past[0]} row(s), "
+            f"{past[1]} column(s) beyond it, drawn as padding in the player). PyTorch skips "
+            "those cells: they never win a max, and average pooling does not count them."
+        )
 scale = _colour_scale(x, pooled, look)
 cmap = {"signed": CMAP, "relu": render.SEQUENTIAL_CMAP, "gray": "gray"}[look]
 
@@ -519,23 +536,31 @@ else:
         if n_pad:
             pad_rows = (step.tap_rows[:, 0] >= -padding) & (step.tap_rows[:, 0] < h + padding)
             pad_cols = (step.tap_cols[0] >= -padding) & (step.tap_cols[0] < w + padding)
-            in_padded = int(pad_rows.sum() * pad_cols.sum())
+            in_padded = int(pad_rows.sum() * pad_cols.sum())  # cells inside the padded input
             real = k * k - n_pad
-            if count_include_pad:
-                why = (
-                    f"With `count_include_pad=True` the padding zeros count: the divisor is the "
-                    f"{in_padded} cells of the window inside the padded input"
+            zeros, beyond = in_padded - real, k * k - in_padded
+            parts = []
+            if zeros:
+                parts.append(f"{_count(zeros, 'padding zero')}")
+            if beyond:
+                parts.append(
+                    f"{_count(beyond, 'cell')} beyond the padded input (ceil_mode's last "
+                    "window runs past the edge; PyTorch never counts those)"
                 )
-                if in_padded < k * k:
-                    why += f" (the other {k * k - in_padded} lie beyond the padding, ceil_mode)"
-                real_text = "is a real value" if real == 1 else "are real values"
-                why += f", although only {real} of them {real_text}."
+            if count_include_pad and zeros:
+                why = (
+                    "With `count_include_pad=True` the padding zeros count in the divisor: "
+                    f"{in_padded} = {_count(real, 'real value')} + {_count(zeros, 'padding zero')}."
+                )
+            elif count_include_pad:
+                counted = _count(real, "real value")
+                why = f"No padding to count here: the divisor counts the {counted}."
             else:
                 why = (
-                    "With `count_include_pad=False` only real values count: the divisor is the "
-                    f"{real} cells inside the input, so padding does not pull the mean toward 0."
+                    f"With `count_include_pad=False` only the {_count(real, 'real value')} count, "
+                    "so padding does not pull the mean toward 0."
                 )
-            st.markdown(f"This window touches the padding ({n_pad} zeros). {why}")
+            st.markdown(f"This window has {' and '.join(parts)}. {why}")
         else:
             st.caption(
                 "This window lies inside the input, so `count_include_pad` does not matter here: "

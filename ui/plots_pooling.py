@@ -30,6 +30,11 @@ __all__ = ["Canvas", "canvas", "colours", "pool_frames", "pool_stepview"]
 _PAD_TINT = np.array([255, 176, 0], dtype=np.float32)  # amber, as in ui.stepview
 _PAD_BASE = np.array([214, 214, 214], dtype=np.float32)  # what a -inf cell is drawn over
 _NEUTRAL = "#eef0f4"  # sum and divisor cells
+#: Positions per cached block of frames (ui.stepview uses 128 for convolution): the
+#: player gets two blocks, 128 positions, ~25 s of animation at 5 steps/s.
+BLOCK = 64
+#: Big windows get smaller blocks (every tap is a formatted number in a frame).
+TAPS_PER_BLOCK = 1024
 
 
 def _hex(rgb: np.ndarray) -> list:
@@ -129,13 +134,15 @@ def pool_frames(
         settings["dilation"] = dilation
     else:
         settings["count_include_pad"] = count_include_pad
+    steps = [vizlib.pool_step(x, int(row), int(col), **settings) for row, col in positions]
+    windows = np.stack([step.window for step in steps])  # (N, k, k)
+    pads = np.stack([step.is_padding for step in steps])  # (N, k, k)
+    hexes = _hex(colours(windows, pads, cmap=cmap, scale=scale))  # one pass for all frames
     frames = []
-    for row, col in positions:
-        step = vizlib.pool_step(x, int(row), int(col), **settings)
-        pad = step.is_padding  # (k, k)
+    for step, pad, colors in zip(steps, pads, hexes, strict=True):
         window = {
             "cells": [[format_number(v) for v in r] for r in step.window],
-            "colors": _hex(colours(step.window, pad, cmap=cmap, scale=scale)),
+            "colors": colors,
             "pad": pad.astype(int).tolist() if pad.any() else None,
             "mark": None,
         }
@@ -242,7 +249,7 @@ def pool_stepview(
     input_view, output_view = _views(
         x_key, digest(pooled), view_params, (input_label, output_label), x, pooled
     )
-    block = stepview.block_size((kernel_size, kernel_size))
+    block = max(16, min(BLOCK, TAPS_PER_BLOCK // kernel_size**2))  # big windows: fewer frames
     positions, start = stepview.scan_positions((out_h, out_w), row, col, block=block)
     params = (mode, kernel_size, stride, padding, dilation, bool(ceil_mode))
     params += (bool(count_include_pad), cmap, scale)

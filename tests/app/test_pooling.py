@@ -109,6 +109,10 @@ def test_average_shows_sum_and_divisor_of_pool_step(grid, include):
     text = _markdown(grid)
     assert f"**Sum** = {format_number(step.total)}, **divisor** = {step.divisor}," in text
     assert f"= {format_number(step.value)}." in text
+    if include:  # the explanation adds up to the divisor
+        assert f"divisor: {step.divisor} = 1 real value + 3 padding zeros." in text
+    else:
+        assert "only the 1 real value count" in text
     assert grid.code[0].value == step.expression()
     assert f"count_include_pad={include}" in _torch(grid)
 
@@ -121,6 +125,17 @@ def test_window_larger_than_the_map_shows_vizlibs_message(grid):
     assert "kernel_size=6" in _torch(grid)  # the rest of the page still works
     _set(grid, k=2)  # and recovers
     assert not grid.error
+
+
+def test_ceil_mode_keeps_the_last_window_and_divides_by_what_it_covers(grid):
+    _set(grid, mode="avg", ceil_mode=True)
+    _set(grid, row=2, col=2)
+    step = vizlib.pool_step(GRID, 2, 2, mode="avg", kernel_size=2, ceil_mode=True)
+    assert step.divisor == 1  # only the corner cell lies inside the (unpadded) input
+    text = _markdown(grid)
+    assert f"**Sum** = {format_number(step.total)}, **divisor** = 1," in text
+    assert "3×3" in text  # 5×5 → 3×3 with ceil_mode
+    assert any("ceil_mode the last window reaches past" in c.value for c in grid.caption)
 
 
 def test_padding_more_than_half_the_kernel_shows_vizlibs_message(grid):
@@ -170,6 +185,8 @@ def _frames(html: str) -> list:
         {"mode": "max", "kernel_size": 2, "stride": 2},
         {"mode": "max", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
         {"mode": "max", "kernel_size": 2, "stride": 1, "dilation": 2},
+        {"mode": "max", "kernel_size": 2, "stride": 2, "ceil_mode": True},  # past the edge
+        {"mode": "avg", "kernel_size": 2, "stride": 2, "ceil_mode": True},
         {"mode": "avg", "kernel_size": 2, "stride": 2, "padding": 1, "ceil_mode": True},
         {"mode": "avg", "kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False},
     ],
