@@ -381,8 +381,8 @@ else:
     out_h, out_w = pooled.shape
     ratio = (h * w) / (out_h * out_w)
     st.markdown(
-        f"**{h}×{w} → {out_h}×{out_w}**: {format_number(h * w)} values become "
-        f"{format_number(out_h * out_w)}, {format_number(ratio, 2)}× fewer. "
+        f"**{h}×{w} → {out_h}×{out_w}**: {h * w:,} values become "
+        f"{out_h * out_w:,}, {format_number(ratio, 2)}× fewer. "
         "Both pictures use the same colour scale, and each is drawn in proportion to its size."
     )
     # Drawn in proportion: the pooled picture is as much narrower as the map is.
