@@ -12,15 +12,23 @@ Two figures per page:
 - ``server-like``: the same with one shared ``ScriptCache``, as ``streamlit run``
   keeps it: closer to what a browser user waits for on the server side.
 
+With ``--browser``: also start ``streamlit run app.py`` on a free port and, in
+headless Chromium (/usr/bin/chromium), change the first number input of each
+page's main area and time from pressing Enter to the end of the rerun
+(``data-test-script-state`` back to ``notRunning``), the delay a user sees.
+
 Prints medians; never asserts on time. Usage::
 
     python benchmarks/bench_app_rerun.py [--changes 4] [--repeat 2] [--page lessons/x.py]
+                                         [--browser] [--browser-changes 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
 import statistics
 import sys
 import time
@@ -115,11 +123,83 @@ def _set_value(at: AppTest, kind: str, key: str, value) -> None:
     getattr(at, kind)(key=key).set_value(value)
 
 
+def browser_latency(chosen: list[str], changes: int, label: str | None = None) -> dict[str, float]:
+    """Median ms from Enter in a number input (``label``, else the first) to the rerun's end."""
+    import socket
+    import subprocess
+
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+    server = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    idle = "[data-testid=stApp][data-test-script-state=notRunning]"
+    results: dict[str, float] = {}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--disable-gpu"]
+            )
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+            for _ in range(100):
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    break
+                except PlaywrightError:  # the server is still starting
+                    time.sleep(0.3)
+            for name in chosen:
+                page.goto(f"http://127.0.0.1:{port}/{Path(name).stem}")
+                page.wait_for_selector(idle, timeout=60_000)
+                page.wait_for_timeout(1500)
+                box = page.locator("[data-testid=stMain] input[type=number]:not([disabled])")
+                if label:
+                    box = page.locator(f'[data-testid=stMain] input[aria-label="{label}"]')
+                if box.count() == 0:
+                    continue
+                box = box.first
+                start_value = float(box.input_value())
+                times = []
+                for k in range(changes + 2):
+                    box.fill(str(int(start_value) + (1 if k % 2 == 0 else 0)))
+                    t0 = time.perf_counter()
+                    box.press("Enter")
+                    page.wait_for_timeout(30)
+                    page.wait_for_selector(idle, timeout=60_000)
+                    if k >= 2:  # the first two fill the caches
+                        times.append((time.perf_counter() - t0) * 1000)
+                    page.wait_for_timeout(400)
+                results[name] = statistics.median(times)
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=4, help="controls changed per page")
     parser.add_argument("--repeat", type=int, default=2, help="timed rounds (after one warm-up)")
     parser.add_argument("--page", action="append", help="only these pages (lessons/x.py)")
+    parser.add_argument("--browser", action="store_true", help="also time a real browser")
+    parser.add_argument("--browser-changes", type=int, default=10)
+    parser.add_argument("--browser-label", help="the number input to change (its label)")
     args = parser.parse_args()
     chosen = args.page or pages()
     print(f"{'page':34} {'apptest ms':>11} {'server-like ms':>15}  (median of control changes)")
@@ -130,6 +210,11 @@ def main() -> None:
             times = measure(page, args.changes, args.repeat)
             row.append(f"{statistics.median(times):.0f} (n={len(times)})" if times else "n/a")
         print(f"{page:34} {row[0]:>11} {row[1]:>15}")
+    if args.browser:
+        print("\nheadless Chromium, Enter in the first number input -> rerun finished:")
+        timed = browser_latency(chosen, args.browser_changes, args.browser_label)
+        for page, ms in timed.items():
+            print(f"{page:34} {ms:6.0f} ms (median of {args.browser_changes})")
 
 
 if __name__ == "__main__":
