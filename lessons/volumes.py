@@ -87,11 +87,11 @@ if C == 3:
     panels.show_image(cols[0], image.pixels, f"Input: {image.label}, RGB")
 for k in range(C):
     target = cols[k + 1] if C == 3 else cols[0]
-    target.image(
+    panels.show_png(
+        target,
         plots_volumes.channel_png(image.key, k, x[k], C == 3),
-        caption=f"Channel {k} ({names[k]}): {H}×{W} values"
+        f"Channel {k} ({names[k]}): {H}×{W} values"
         + (f", shown in {('red', 'green', 'blue')[k]}" if C == 3 else ""),
-        width="stretch",
     )
 
 # --------------------------------------------------------------------------- 2. filters
@@ -172,6 +172,17 @@ else:
                     )
                     for k in range(C)
                 ]
+                if len({b.shape for b in block}) == 1:
+                    st.markdown(
+                        plots_volumes.filter_html(
+                            np.stack(block),
+                            names,
+                            float(bias[f]),
+                            f"Filter {f + 1} as a block: shape (C, kH, kW) = "
+                            f"{shape_text((C, *block[0].shape))}",
+                        ),
+                        unsafe_allow_html=True,
+                    )
             else:
                 ed, pic = st.columns([2, 3])
                 one = select_kernel(
@@ -280,6 +291,7 @@ view = o2.radio(
     horizontal=True,
     key="vol.view",
 )
+maps_digest = cached.digest(maps)  # one key for the cached pictures of every map
 vlim = None
 if shared:
     vlim = max(float(np.max(np.abs(panels.view_values(maps, view)))), 1e-12)
@@ -287,13 +299,14 @@ per_row = min(Fu, 4)
 for start in range(0, Fu, per_row):
     row_cols = st.columns(per_row)
     for j, f in enumerate(range(start, min(start + per_row, Fu))):
-        panels.show_map(
+        plots_volumes.show_feature_map(
             row_cols[j],
+            maps_digest,
+            f,
             maps[f],
             f"Map {f + 1} of {Fu}: filter {use[f] + 1}, bias {format_number(bias_used[f])}",
             view=view,
             vlim=vlim,
-            max_side=480,
         )
 
 # --------------------------------------------------------------------------- 5. one step
@@ -326,18 +339,19 @@ step = cached.run(
 )
 expression = step.expression(channel_names=names if C > 1 else None)
 v1, v2 = st.columns([2, 5])
-v1.image(
+panels.show_png(
+    v1,
     plots_volumes.locate_png(
         image.key,
         image.pixels,
         (int(step.tap_rows.min()), int(step.tap_rows.max())),
         (int(step.tap_cols.min()), int(step.tap_cols.max())),
     ),
-    caption=f"Input {shape_text(x.shape)}: the {kH}×{kW} window of output ({row}, {col}) "
-    f"outlined in magenta (rows {int(step.tap_rows.min())}–{int(step.tap_rows.max())}, "
-    f"columns {int(step.tap_cols.min())}–{int(step.tap_cols.max())}); the same window in "
-    "every channel.",
-    width="stretch",
+    f"Input {shape_text(x.shape)}: the {kH}×{kW} window of output ({row}, {col}) "
+    f"outlined in magenta (rows {int(step.tap_rows.min())} to {int(step.tap_rows.max())}, "
+    f"columns {int(step.tap_cols.min())} to {int(step.tap_cols.max())}"
+    + ("; outside 0…H−1 / 0…W−1 is padding, drawn gray" if step.is_padding.any() else "")
+    + "); the same window in every channel.",
 )
 v2.markdown(
     plots_volumes.step_html(

@@ -200,7 +200,7 @@ if where == "crop":
 else:
     panels.show_image(g1, x, "x: the image")
     panels.show_image(g2, xs, "x′: the shifted image")
-g3.metric("Entries that changed", f"{thousands(n_changed)} of {thousands(v.size)}")
+g3.metric(f"Entries that changed (of {thousands(v.size)})", thousands(n_changed))
 g3.metric("Euclidean distance ‖v′ − v‖", format_number(distance))
 g3.metric("Relative to ‖v‖", f"{format_number(100 * distance / norm_v if norm_v else 0, 1)} %")
 if where == "crop":
@@ -280,8 +280,7 @@ if fmap is not None:
             unsafe_allow_html=True,
         )
     else:
-        with k2:
-            panels.show_map(st, fmap, "conv(x): the image's feature map", vlim=vlim)
+        panels.show_map(k2.columns(2)[0], fmap, "conv(x): the image's feature map", vlim=vlim)
 
     f1, f2, f3 = st.columns(3)
     if where == "crop":
@@ -310,6 +309,10 @@ if fmap is not None:
         panels.show_map(f1, fmap_of_shifted, "conv(shift(x))", vlim=vlim)
         panels.show_map(f2, shifted_fmap, "shift(conv(x))", vlim=vlim)
         panels.show_map(f3, diff, "conv(shift(x)) − shift(conv(x))", vlim=vlim)
+        st.caption(
+            "At this size the differing cells are thin lines along the edges of the "
+            "difference map; choose the small crop above to read them cell by cell."
+        )
 
     e1, e2, e3 = st.columns(3)
     e1.metric("Max |conv(shift(x)) − shift(conv(x))|", format_number(max_diff))

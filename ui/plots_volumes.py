@@ -12,11 +12,18 @@ import html
 import numpy as np
 import streamlit as st
 
-from ui import render
+from ui import panels, render
 from ui.plots_why import grid_html
 from vizlib.conv import format_number
 
-__all__ = ["CHANNEL_TINTS", "channel_png", "filter_html", "locate_png", "step_html"]
+__all__ = [
+    "CHANNEL_TINTS",
+    "channel_png",
+    "filter_html",
+    "locate_png",
+    "show_feature_map",
+    "step_html",
+]
 
 #: Colour of each RGB channel when shown on its own.
 CHANNEL_TINTS = ((1.0, 0.0, 0.0), (0.0, 0.78, 0.0), (0.15, 0.35, 1.0))
@@ -62,6 +69,8 @@ def locate_png(
     r0, r1 = (rows[0] + margin) * scale, (rows[1] + margin + 1) * scale
     c0, c1 = (cols[0] + margin) * scale, (cols[1] + margin + 1) * scale
     t = max(2, scale // 3, (max(h, w) * scale) // 160)  # line thickness, visible when shrunk
+    canvas = np.pad(canvas, ((t, t), (t, t), (0, 0)), constant_values=255)  # room for the outline
+    r0, r1, c0, c1 = r0 + t, r1 + t, c0 + t, c1 + t
     r0o, c0o = max(0, r0 - t), max(0, c0 - t)
     r1o, c1o = min(canvas.shape[0], r1 + t), min(canvas.shape[1], c1 + t)
     canvas[r0o:r0, c0o:c1o] = _BOX
@@ -203,4 +212,50 @@ def filter_html(block: np.ndarray, names: tuple[str, ...], bias: float, title: s
     )
     return f'<div style="font-weight:600;margin-bottom:.3rem">{html.escape(title)}</div>' + _flex(
         parts
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _map_png(
+    maps_digest: str, index: int, view: str, vlim: float | None, _plane: np.ndarray
+) -> tuple[bytes, float, float, str]:
+    """Colour one feature map as :func:`ui.panels.show_map` does; cached on the maps' digest."""
+    shown = panels.view_values(_plane, view)
+    cmap = render.DIVERGING_CMAPS[0]
+    if view == "signed":
+        lim = vlim if vlim else max(float(np.max(np.abs(shown))), 1e-12)
+        vmin, vmax = -lim, lim
+    else:  # magnitudes: a sequential map, dark = 0
+        cmap = render.SEQUENTIAL_CMAP
+        vmin, vmax = 0.0, vlim if vlim else max(float(np.max(shown)), 1e-12)
+    pic = render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=480)
+    return pic.png, vmin, vmax, cmap
+
+
+def show_feature_map(
+    container,
+    maps_digest: str,
+    index: int,
+    plane: np.ndarray,
+    title: str,
+    *,
+    view: str,
+    vlim: float | None,
+) -> None:
+    """Show feature map ``index`` like :func:`ui.panels.show_map`, its picture cached.
+
+    ``maps_digest`` identifies the whole output volume (``ui.cached.digest``),
+    so a rerun that does not change the maps re-sends cached PNG bytes.
+    """
+    png, vmin, vmax, cmap = _map_png(maps_digest, index, view, vlim, plane)
+    shape = "×".join(str(n) for n in plane.shape)
+    lo, hi = float(np.min(plane)), float(np.max(plane))
+    panels.show_png(
+        container, png, f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
+    )
+    panels.show_png(container, panels.colorbar_png(cmap), None, alt=f"colour bar for {title}")
+    mid = "0" if view == "signed" else format_number((vmin + vmax) / 2)
+    container.caption(
+        f"colour scale: {format_number(vmin)} ← {mid} → {format_number(vmax)}"
+        + (" (white = 0)" if view == "signed" else "")
     )

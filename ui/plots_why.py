@@ -277,7 +277,7 @@ def vectors_chart(before: np.ndarray, after: np.ndarray, *, start: int) -> alt.L
             x=alt.X(
                 "index:Q",
                 title="index in the flattened vector",
-                scale=alt.Scale(domain=[int(index[0]), int(index[-1])]),
+                scale=alt.Scale(domain=[int(index[0]), int(index[-1])], nice=False),
             ),
             y=alt.Y("value:Q", title="pixel value"),
             color=alt.Color(
