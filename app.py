@@ -20,6 +20,7 @@ PAGES = [
     st.Page("lessons/why_convolutions.py", title="Why convolutions", icon="🧩"),
     st.Page("lessons/convolution.py", title="Convolution step by step", icon="🔍"),
     st.Page("lessons/volumes.py", title="Volumes and filters", icon="🧊"),
+    st.Page("lessons/stacking.py", title="Activation and stacking", icon="🥞"),
     st.Page("lessons/pooling.py", title="Pooling", icon="🔽"),
 ]
 

@@ -1,0 +1,588 @@
+"""Lesson: activation and stacking — a small pipeline, its maps, activations, receptive fields.
+
+The tutorial's "we can stack convolution layers" and "learning a hierarchy of
+features". Top to bottom: assemble up to four stages (convolution, activation,
+pooling, batch norm); the maps after every stage with their (C, H, W) shapes;
+the four activations on the values that enter one, with histograms and counts;
+the receptive field of one output unit at every depth, on the input; what a
+hierarchy of features means (and what random filters cannot show); the
+pipeline as PyTorch code. Every number comes from vizlib.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import vizlib
+from ui import cached, panels, pipeline, plots_stacking
+from ui.kernel_editor import select_kernel
+from ui.pipeline import KINDS, SOURCES, Stage
+from ui.state import current_image
+from vizlib.conv import format_number
+from vizlib.receptive_field import LayerGeometry, receptive_field, receptive_field_mask
+
+K = "stack"  # session-key namespace of this page
+MAX_STAGES = 4
+NAMES = pipeline.ACTIVATION_NAMES
+GENERIC = {
+    "kind": "conv",
+    "source": "random",
+    "preset": "vertical_edge",
+    "filters": 4,
+    "size": 3,
+    "seed": 0,
+    "stride": 1,
+    "padding": 0,
+    "dilation": 1,
+    "act": "relu",
+    "mode": "max",
+    "pool_size": 2,
+    "pool_stride": 0,  # 0: the kernel size, PyTorch's default
+}
+#: The default pipeline: conv → ReLU → max pool → conv.
+DEFAULT_STAGES = (
+    {"kind": "conv", "seed": 0, "padding": 1},
+    {"kind": "act"},
+    {"kind": "pool"},
+    {"kind": "conv", "seed": 1, "padding": 1},
+)
+st.session_state.setdefault(f"{K}.n", MAX_STAGES)
+st.session_state.setdefault(f"{K}.shown", 4)
+
+
+def key(i: int, name: str) -> str:
+    """Session key of stage ``i`` (1-based): ``stack.s1.kind``."""
+    return f"{K}.s{i}.{name}"
+
+
+def shape_text(shape) -> str:
+    """Write a shape as Python does: ``(4, 256, 256)``."""
+    return str(tuple(int(n) for n in shape))
+
+
+def percent(n: int, total: int) -> str:
+    return f"{100 * n / total:.1f}%"
+
+
+# --------------------------------------------------------------------------- stage controls
+
+
+def stage_controls(i: int, c, editors) -> Stage:
+    """Draw stage ``i``'s controls in column ``c`` (an edited kernel's editor in ``editors``)."""
+    for name, value in {**GENERIC, **DEFAULT_STAGES[i - 1]}.items():
+        st.session_state.setdefault(key(i, name), value)
+    kind = c.selectbox(f"Stage {i}", tuple(KINDS), format_func=KINDS.get, key=key(i, "kind"))
+    if kind == "conv":
+        source = c.radio("Weights", tuple(SOURCES), format_func=SOURCES.get, key=key(i, "source"))
+        s1, s2, s3 = c.columns(3)
+        stride = s1.selectbox("Stride", (1, 2, 3, 4), key=key(i, "stride"))
+        padding = s2.selectbox("Padding", tuple(range(6)), key=key(i, "padding"))
+        dilation = s3.selectbox("Dilation", (1, 2, 3), key=key(i, "dilation"))
+        common = {"stride": stride, "padding": padding, "dilation": dilation}
+        if source == "random":
+            r1, r2, r3 = c.columns(3)
+            filters = r1.selectbox("Filters F", tuple(range(1, 17)), key=key(i, "filters"))
+            size = r2.selectbox("Size", (1, 3, 5, 7), key=key(i, "size"))
+            seed = int(r3.number_input("Seed", 0, 9999, step=1, key=key(i, "seed")))
+            c.caption(
+                f"{filters} filter(s) of C×{size}×{size} seeded random weights, like a new "
+                "untrained nn.Conv2d; C is the depth of this stage's input."
+            )
+            return Stage("conv", "random", filters=filters, size=size, seed=seed, **common)
+        if source == "preset":
+            slug = c.selectbox(
+                "Preset",
+                tuple(vizlib.KERNELS),
+                format_func=lambda s: vizlib.KERNELS[s].name,
+                key=key(i, "preset"),
+            )
+            preset = vizlib.KERNELS[slug]
+            c.caption(f"{preset.description} One filter: this kernel on every input channel.")
+            return Stage("conv", "preset", kernel=preset.weights, kernel_name=preset.name, **common)
+        box = editors.container(border=True)
+        kernel = select_kernel(
+            key(i, "kernel"),
+            default="vertical_edge",
+            label=f"Stage {i}: your kernel (one filter, used on every input channel)",
+            container=box,
+        )
+        c.caption("Edit the kernel in the box below the stages.")
+        return Stage("conv", "edited", kernel=kernel, kernel_name="edited", **common)
+    if kind == "act":
+        slug = c.selectbox(
+            "Function",
+            tuple(vizlib.ACTIVATIONS),
+            format_func=NAMES.get,
+            key=key(i, "act"),
+        )
+        act = vizlib.ACTIVATIONS[slug]
+        c.markdown(f"`f(x) = {act.formula}`")
+        c.caption(act.description)
+        return Stage("act", activation=slug)
+    if kind == "pool":
+        mode = c.radio(
+            "Mode",
+            ("max", "avg"),
+            format_func={"max": "max", "avg": "average"}.get,
+            key=key(i, "mode"),
+            horizontal=True,
+        )
+        p1, p2 = c.columns(2)
+        size = p1.selectbox("Kernel size", tuple(range(1, 9)), key=key(i, "pool_size"))
+        stride = p2.selectbox(
+            "Stride",
+            tuple(range(9)),
+            format_func=lambda s: "= k" if s == 0 else str(s),
+            key=key(i, "pool_stride"),
+            help="PyTorch's default stride for pooling is the kernel size.",
+        )
+        c.caption(
+            "Keeps the largest value of each window." if mode == "max" else "Averages each window."
+        )
+        return Stage("pool", mode=mode, size=size, stride=stride or size)
+    c.caption(
+        "A fresh nn.BatchNorm2d in train mode (γ = 1, β = 0): each channel is shifted and "
+        "scaled to mean 0 and variance 1, using the statistics of this one image."
+    )
+    return Stage("bn")
+
+
+# --------------------------------------------------------------------------- the page
+
+image = current_image()
+x = np.asarray(image.chw, dtype=np.float32)  # (C, H, W)
+C, H, W = x.shape
+
+st.title("Activation and stacking")
+st.markdown(
+    "**We can stack convolution layers.** A layer turns a volume (C, H, W) into a volume "
+    "(F, H′, W′), and that volume is the next layer's input: the second layer's filters have "
+    "depth F and look at the first layer's *maps*, not at pixels. Between the layers sit "
+    "**activations** (without a non-linearity, a convolution of a convolution is just one "
+    "bigger convolution, so stacking would add nothing), **pooling** (smaller maps) and "
+    "**batch norm** (rescaled values).\n\n"
+    "**Learning a hierarchy of features.** Each unit of a deeper layer sees a larger patch of "
+    "the image (its *receptive field*), so deeper layers can respond to larger, more complex "
+    "patterns. Build a pipeline below and watch shapes, values and fields change."
+)
+
+# --------------------------------------------------------------------------- 1. pipeline
+st.header("1 · Assemble a pipeline")
+n_stages = st.radio(
+    "Number of stages", tuple(range(1, MAX_STAGES + 1)), key=f"{K}.n", horizontal=True
+)
+columns = st.columns(MAX_STAGES, border=True)
+editors = st.container()
+stages = [stage_controls(i, columns[i - 1], editors) for i in range(1, n_stages + 1)]
+for c in columns[n_stages:]:
+    c.caption("(not used: raise “Number of stages”)")
+
+results = pipeline.run_pipeline(x, stages)
+ok = [r for r in results if r.output is not None]
+failed = next((r for r in results if r.error is not None), None)
+
+# --------------------------------------------------------------------------- 2. maps
+st.header("2 · The maps after every stage")
+top1, top2 = st.columns([1, 3])
+shown = top1.slider(
+    "Channels drawn per stage",
+    1,
+    8,
+    key=f"{K}.shown",
+    help="Every channel is computed; at most this many are drawn.",
+)
+top2.caption(
+    "Each stage's channels share one colour scale centred at 0 (white), blue for negative "
+    "and red for positive values, so the channels of a stage compare fairly. Shapes are "
+    "(C, H, W): channels, rows, columns."
+)
+i1, i2, _, _ = st.columns(4)
+panels.show_image(i1, image.pixels, f"Input: {image.label}", max_side=360)
+i2.metric("Input (C, H, W)", shape_text(x.shape))
+i2.caption("The volume every stage below starts from.")
+
+
+def shape_arithmetic(r) -> str:
+    """The output-size formula with this stage's numbers (computed by vizlib.output_size)."""
+    s = r.stage
+    _, h, w = r.in_shape
+    g = pipeline.geometry(s)
+    k, st_, p, d = g.kernel_size[0], g.stride[0], g.padding[0], g.dilation[0]
+    if s.kind in ("act", "bn"):
+        return "Same shape as its input: it acts on each value (bn: each channel) separately."
+    rows = vizlib.output_size(h, k, stride=st_, padding=p, dilation=d)
+    cols = vizlib.output_size(w, g.kernel_size[1], stride=st_, padding=p, dilation=d)
+    depth = (
+        f"C′ = {r.output.shape[0]} (number of filters)"
+        if s.kind == "conv"
+        else "C′ = C (each channel pooled on its own)"
+    )
+    return (
+        f"{depth}; H′ = ⌊(H + 2p − d(k − 1) − 1)/s⌋ + 1 = ⌊({h} + 2·{p} − {d}·({k} − 1) − 1)/"
+        f"{st_}⌋ + 1 = **{rows}**, and likewise W′ = **{cols}**."
+    )
+
+
+for r in results:
+    i = r.index + 1
+    s = r.stage
+    name = pipeline.label(s, r.in_shape[0])
+    st.subheader(f"Stage {i} · {name}")
+    if r.error is not None:
+        st.error(
+            f"Stage {i} ({KINDS[s.kind]}) cannot run on its input of shape (C, H, W) = "
+            f"{shape_text(r.in_shape)}. vizlib says: {r.error}"
+        )
+        later = n_stages - i
+        st.info(
+            "The stages above are unchanged. "
+            + (
+                f"The {later} stage(s) after stage {i} wait until it fits: make its window "
+                "smaller, add padding, or use fewer downsampling stages before it."
+                if later
+                else "Make its window smaller or add padding to see its output."
+            )
+        )
+        break
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(f"Stage {i} input (C, H, W)", shape_text(r.in_shape))
+    m2.metric(f"Stage {i} output (C, H, W)", shape_text(r.output.shape))
+    if s.kind == "conv":
+        m3.metric(f"Stage {i} weights (F, C, kH, kW)", shape_text(r.weight.shape))
+        m4.metric(f"Stage {i} parameters", f"{r.weight.size:,}")
+    elif s.kind == "act":
+        after, before = r.output, (x if r.index == 0 else results[r.index - 1].output)
+        m3.metric(f"Stage {i}: values < 0 before", f"{int(np.count_nonzero(before < 0)):,}")
+        m4.metric(f"Stage {i}: values < 0 after", f"{int(np.count_nonzero(after < 0)):,}")
+    elif s.kind == "pool":
+        m3.metric(f"Stage {i} values in", f"{int(np.prod(r.in_shape)):,}")
+        m4.metric(f"Stage {i} values out", f"{r.output.size:,}")
+    st.markdown(shape_arithmetic(r))
+    if s.kind == "bn":
+        stats = r.stats
+        n_vals = stats.count
+        st.markdown(
+            f"Train mode normalises each channel with the mean and variance of **this batch**. "
+            f"The batch is this one image (N = 1), so each channel's statistics come from its "
+            f"N·H·W = 1·{r.in_shape[1]}·{r.in_shape[2]} = {n_vals:,} values: fine while "
+            "H·W > 1. (With a 1×1 map a channel would hold one value, variance 0, and vizlib "
+            "refuses as PyTorch does.) In a real network the batch holds many images, and eval "
+            "mode uses the running averages instead (see the Batch normalization lesson)."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "channel": np.arange(1, len(stats.batch_mean) + 1),
+                    "mean (before)": [format_number(v) for v in stats.batch_mean],
+                    "variance (biased)": [format_number(v) for v in stats.batch_var],
+                    "after: mean": [format_number(v) for v in r.output.mean(axis=(1, 2))],
+                    "after: variance": [format_number(v) for v in r.output.var(axis=(1, 2))],
+                }
+            ),
+            hide_index=True,
+            width="content",
+        )
+    plots_stacking.show_stage_maps(
+        st, cached.digest(r.output), r.output, f"Stage {i} output", shown=shown
+    )
+
+# --------------------------------------------------------------------------- 3. activations
+st.header("3 · Activation functions: what they do to the values")
+act_result = next((r for r in ok if r.stage.kind == "act"), None)
+conv_result = next((r for r in ok if r.stage.kind == "conv"), None)
+if act_result is not None:
+    j = act_result.index
+    before = x if j == 0 else results[j - 1].output
+    where = f"the values entering stage {j + 1} (your {NAMES[act_result.stage.activation]}): " + (
+        "the input image" if j == 0 else f"the output of stage {j}"
+    )
+    in_use = act_result.stage.activation
+elif conv_result is not None:
+    before = conv_result.output
+    where = (
+        f"the output of stage {conv_result.index + 1} (a convolution); your pipeline has no "
+        "activation yet, so here is what each would do"
+    )
+    in_use = None
+else:
+    before = x
+    where = "the input image (your pipeline has no convolution yet)"
+    in_use = None
+total = before.size
+neg0 = int(np.count_nonzero(before < 0))
+zero0 = int(np.count_nonzero(before == 0))
+pos0 = int(np.count_nonzero(before > 0))
+st.markdown(
+    f"Applied to {where}: {total:,} values of shape {shape_text(before.shape)}. A convolution's "
+    "output is signed: negative where the filter finds the *opposite* of its pattern. Each "
+    "activation reshapes that distribution value by value."
+)
+b1, b2 = st.columns([3, 1])
+b1.vega_lite_chart(
+    spec=plots_stacking.histogram_spec(before, f"Before: {total:,} values"),
+    width="stretch",
+    height=260,
+    alt="Histogram of the values before the activation; bars coloured by sign",
+)
+b2.metric("Before: values < 0", f"{neg0:,}")
+b2.metric("Before: values = 0", f"{zero0:,}")
+b2.metric("Before: values > 0", f"{pos0:,}")
+b2.caption(
+    f"of {total:,}: {percent(neg0, total)} negative, {percent(zero0, total)} zero, "
+    f"{percent(pos0, total)} positive; min {format_number(float(before.min()))}, "
+    f"max {format_number(float(before.max()))}"
+)
+st.caption(
+    "Histogram bars: orange = negative values, blue = positive, grey = the bin that "
+    "contains 0; the dashed line marks 0. Hover a bar for its range and count."
+)
+
+grid = np.linspace(float(before.min()), float(before.max()), 121)  # x for the curves
+act_cols = st.columns(4, border=True)
+for c, (slug, act) in zip(act_cols, vizlib.ACTIVATIONS.items(), strict=True):
+    after = cached.run(act.function, before)  # same shape as before
+    neg = int(np.count_nonzero(after < 0))
+    zero = int(np.count_nonzero(after == 0))
+    c.markdown(f"#### {NAMES[slug]}")
+    if slug == in_use:
+        c.markdown(":green-badge[used in your pipeline]")
+    c.markdown(f"`f(x) = {act.formula}`")
+    c.caption(act.description)
+    c.vega_lite_chart(
+        spec=plots_stacking.activation_curve_spec(
+            grid,
+            act.function(grid),
+            f"f(x) on {format_number(grid[0])} … {format_number(grid[-1])}",
+        ),
+        width="stretch",
+        height=190,
+        alt=f"Curve of {NAMES[slug]} over the range of the values before",
+    )
+    c.vega_lite_chart(
+        spec=plots_stacking.histogram_spec(after, f"After {NAMES[slug]}"),
+        width="stretch",
+        height=210,
+        alt=f"Histogram of the values after {NAMES[slug]}",
+    )
+    c.markdown(
+        f"**{NAMES[slug]}: values = 0:** {zero:,} ({percent(zero, total)})  \n"
+        f"**{NAMES[slug]}: values < 0:** {neg:,} ({percent(neg, total)})"
+    )
+    c.caption(
+        f"range after: {format_number(float(after.min()))} … {format_number(float(after.max()))}"
+    )
+st.markdown(
+    f"- **ReLU** sets all {neg0:,} negative values to 0: the zeros jump from {zero0:,} to "
+    f"{int(np.count_nonzero(cached.run(vizlib.relu, before) == 0)):,}. Sparse maps, cheap "
+    "to compute, and the gradient is 1 for every positive value (no saturation).\n"
+    "- **Leaky ReLU** keeps the negatives but shrinks them to 1%: no value gets stuck at 0, "
+    "so a unit can recover during training (no “dead ReLU”).\n"
+    "- **Sigmoid** squashes into (0, 1): nothing stays negative, 0 becomes 0.5, and large "
+    "values pile up near 0 or 1 where the curve is flat (saturation: tiny gradients).\n"
+    "- **Tanh** squashes into (−1, 1) and keeps the sign, centred at 0; it saturates too."
+)
+
+# --------------------------------------------------------------------------- 4. receptive field
+st.header("4 · The receptive field: how much of the image one unit sees")
+if not ok:
+    st.info("No stage has an output yet, so there is no unit to follow.")
+    st.stop()
+
+final = ok[-1]
+_, Ho, Wo = final.output.shape
+layers = [pipeline.geometry(r.stage) for r in ok]
+for name, top in ((f"{K}.row", Ho - 1), (f"{K}.col", Wo - 1)):
+    st.session_state.setdefault(name, top // 2)
+    if st.session_state[name] > top:
+        st.session_state[name] = top
+u1, u2, u3 = st.columns([1, 1, 2])
+row = int(
+    u1.number_input(f"Unit row (0 to {Ho - 1})", 0, Ho - 1, key=f"{K}.row", help="In the output")
+)
+col = int(u2.number_input(f"Unit column (0 to {Wo - 1})", 0, Wo - 1, key=f"{K}.col"))
+u3.markdown(
+    f"Follow unit ({row}, {col}) of stage {final.index + 1}'s output "
+    f"{shape_text(final.output.shape)} back to the input. For the earlier stages the outline "
+    "shows the unit at the same place: the one whose field is centred nearest to it."
+)
+
+field = receptive_field(layers)
+centre = field.center(row, col)
+mask = receptive_field_mask((H, W), layers, row, col)  # (H, W) bool
+feeding = int(mask.sum())
+
+m1, m2, m3 = st.columns(3)
+m1.metric(
+    f"Receptive field after stage {final.index + 1}", f"{field.size[0]}×{field.size[1]} pixels"
+)
+m2.metric("Input pixels that feed this unit", f"{feeding:,}")
+m3.metric("Share of the image", f"{100 * feeding / (H * W):.2f}%")
+
+table, boxes, legend, recurrence = [], [], [], []
+prev_size = (1, 1)
+prev_jump = (1, 1)
+for depth, r in enumerate(ok, start=1):
+    f_d = receptive_field(layers[:depth])
+    unit = (row, col) if r is final else f_d.nearest_unit(centre, r.output.shape[1:])
+    (r0, r1), (c0, c1) = f_d.window(*unit)
+    g = layers[depth - 1]
+    changed = g != LayerGeometry(1)
+    colour = ""
+    if changed:
+        name, _ = plots_stacking.DEPTH_COLOURS[len(boxes) % len(plots_stacking.DEPTH_COLOURS)]
+        colour = name
+        boxes.append(((r0, r1), (c0, c1)))
+        legend.append(f"{name}: stage {depth}, {f_d.size[0]}×{f_d.size[1]}")
+        k, d = g.kernel_size[0], g.dilation[0]
+        recurrence.append(
+            f"- Stage {depth} (k = {k}, s = {g.stride[0]}, d = {d}): r = {prev_size[0]} + "
+            f"({k} − 1)·{d}·{prev_jump[0]} = **{f_d.size[0]}**, j = {prev_jump[0]}·{g.stride[0]}"
+            f" = {f_d.jump[0]}"
+        )
+    else:
+        recurrence.append(
+            f"- Stage {depth} ({KINDS[r.stage.kind].lower()}): value by value, "
+            f"r stays {f_d.size[0]}"
+        )
+    prev_size, prev_jump = f_d.size, f_d.jump
+    clipped = r0 < 0 or c0 < 0 or r1 > H or c1 > W
+    table.append(
+        {
+            "stage": f"{depth}: {KINDS[r.stage.kind]}",
+            "output (C, H, W)": shape_text(r.output.shape),
+            "field r×r": f"{f_d.size[0]}×{f_d.size[1]}",
+            "jump j": f"{f_d.jump[0]}×{f_d.jump[1]}",
+            "unit (row, col)": str(unit),
+            "input rows": f"{r0} … {r1 - 1}",
+            "input cols": f"{c0} … {c1 - 1}",
+            "outline": colour or "(same as before)",
+            "note": "reaches into the padding" if clipped else "",
+        }
+    )
+
+# A zoom around the last field (with a margin), so small fields are visible.
+(fr0, fr1), (fc0, fc1) = boxes[-1] if boxes else ((row, row + 1), (col, col + 1))
+margin = max(4, (fr1 - fr0) // 2)
+zoom = (
+    (max(0, fr0 - margin), min(H, fr1 + margin)),
+    (max(0, fc0 - margin), min(W, fc1 + margin)),
+)
+if zoom[0][1] <= zoom[0][0] or zoom[1][1] <= zoom[1][0]:  # field entirely in the padding
+    zoom = None
+legend_text = "; ".join(legend) if legend else "none"
+p1, p2, p3 = st.columns([4, 4, 3])
+mask_key = cached.digest(mask)
+png = plots_stacking.receptive_field_png(
+    image.key, tuple(boxes), mask_key, None, image.pixels, mask, side=480
+)
+panels.show_png(
+    p1,
+    png,
+    f"Whole input {H}×{W}: the receptive fields of unit ({row}, {col}) of stage "
+    f"{final.index + 1} and of the units at the same place after each earlier stage "
+    f"(outlines: {legend_text}). Dimmed pixels cannot reach the unit.",
+)
+if zoom is not None:
+    (z0, z1), (y0, y1) = zoom
+    png = plots_stacking.receptive_field_png(
+        image.key, tuple(boxes), mask_key, zoom, image.pixels, mask, side=480
+    )
+    panels.show_png(
+        p2,
+        png,
+        f"Zoom: input rows {z0} … {z1 - 1}, cols {y0} … {y1 - 1} (each input pixel is a "
+        f"block). Outlines: {legend_text}.",
+    )
+with p3:
+    st.markdown(
+        "**The recurrence** (per axis; r = field size, j = jump: how many input pixels "
+        "apart two neighbouring units' fields start):\n\n"
+        "r_new = r + (k − 1)·d·j, j_new = j·s, starting from r = 1, j = 1 on the input."
+    )
+    st.markdown("\n".join(recurrence))
+    st.caption(
+        "Stride and pooling multiply the jump, so every later layer's kernel covers more "
+        "input pixels per tap: that is why fields grow fast after pooling. Padding shifts a "
+        "field outwards; the part outside the image reads zeros. A dilation leaves gaps: "
+        "count the pixels that feed the unit against r×r."
+    )
+st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+
+# --------------------------------------------------------------------------- 5. hierarchy
+st.header("5 · A hierarchy of features")
+conv_depths = [
+    (depth, receptive_field(layers[:depth]))
+    for depth, r in enumerate(ok, start=1)
+    if r.stage.kind == "conv"
+]
+vgg = [LayerGeometry(3, padding=1)] * 2 + [LayerGeometry(2, stride=2)]
+vgg += [LayerGeometry(3, padding=1)] * 2 + [LayerGeometry(2, stride=2)]
+for _ in range(3):
+    vgg += [LayerGeometry(3, padding=1)] * 3 + [LayerGeometry(2, stride=2)]
+vgg_field = receptive_field(vgg)
+lines = [
+    f"- A unit after stage {depth} sees **{f.size[0]}×{f.size[1]}** pixels "
+    f"({100 * f.size[0] * f.size[1] / (H * W):.2f}% of this {H}×{W} image)."
+    for depth, f in conv_depths
+]
+st.markdown(
+    "What a unit *can* respond to is limited by what it sees:\n"
+    + ("\n".join(lines) + "\n" if lines else "")
+    + "- A 3×3 field can hold an edge, a spot or a change of colour, not an eye. A field a "
+    "few times larger can hold a *combination* of the first layer's patterns: a corner, a "
+    "stripe pattern, a texture. Larger still: parts of objects, then objects. That is the "
+    "hierarchy **edges → textures → parts → objects**.\n"
+    f"- For scale: VGG-16 (13 convolutions 3×3 and 5 max-poolings 2×2) gives its last units "
+    f"a {vgg_field.size[0]}×{vgg_field.size[1]} field (vizlib.receptive_field on its "
+    "layers), about a whole 224×224 input image."
+)
+st.warning(
+    "**Be honest about these maps:** random filters, as in this page's default pipeline, are "
+    "not trained. They are fixed random mixtures of the pixels under them, so stage 1 shows "
+    "blurred and edge-like copies of the image, and deeper stages show random mixtures of "
+    "those, not textures or parts. Preset kernels are hand-made edge and blur detectors. "
+    "In a **trained** network the first-layer filters become oriented edge and colour "
+    "detectors, middle layers respond to textures and repeated patterns, and deep layers to "
+    "parts such as eyes or wheels (Zeiler & Fergus, 2014, visualised what most excites the "
+    "units of a trained network). The field sizes above are the same for trained and random "
+    "filters: they depend only on the architecture."
+)
+
+# --------------------------------------------------------------------------- 6. PyTorch
+st.header("6 · As PyTorch code")
+code = ["import torch", "import torch.nn as nn", "", "model = nn.Sequential("]
+for r in results:
+    line = pipeline.torch_line(r.stage, r.in_shape[0])
+    if r.error is not None:
+        code.append(f"    # {line}  <- stage {r.index + 1} left out: it does not fit its input")
+        break
+    code.append(f"    {line}")
+code.append(")")
+setters = []
+for r in ok:
+    if r.stage.kind == "conv" and r.stage.source != "random":
+        rows = ", ".join(
+            "[" + ", ".join(format_number(v) for v in kernel_row) + "]"
+            for kernel_row in np.asarray(r.stage.kernel)
+        )
+        setters.append(
+            f"    model[{r.index}].weight[:] = torch.tensor([{rows}])  # on every input channel"
+        )
+if setters:
+    code += ["with torch.no_grad():  # the kernels chosen above", *setters]
+code += [
+    f"x = torch.rand(1, {C}, {H}, {W})  # a batch of one image: (N, C, H, W)",
+    "for layer in model:",
+    "    x = layer(x)",
+    "    print(type(layer).__name__, tuple(x.shape))",
+]
+for r in ok:
+    torch_name = pipeline.torch_line(r.stage, r.in_shape[0]).split("(")[0].removeprefix("nn.")
+    code.append(f"# {torch_name} {shape_text((1, *r.output.shape))}")
+st.code("\n".join(code), language="python")
+st.caption(
+    "The shapes in the comments are the ones computed on this page, with the batch "
+    "dimension N = 1 in front. nn.BatchNorm2d is in train mode by default, as here."
+)

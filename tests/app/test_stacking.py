@@ -1,0 +1,222 @@
+"""AppTest: the "Activation and stacking" lesson (pipeline, maps, activations, receptive field).
+
+Every number checked here is recomputed with vizlib from the same inputs: the
+default pipeline is conv (4 random filters, seed 0, padding 1) → ReLU → max pool
+2×2 → conv (4 random filters, seed 1, padding 1) on the sidebar's image.
+"""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vizlib
+from tests.app.conftest import no_exceptions, open_page
+from vizlib.receptive_field import LayerGeometry, receptive_field, receptive_field_mask
+
+PAGE = "lessons/stacking.py"
+
+
+def metric(at: AppTest, label: str) -> str:
+    found = [m.value for m in at.metric if m.label == label]
+    assert found, [m.label for m in at.metric]
+    return found[0]
+
+
+def has_metric(at: AppTest, label: str) -> bool:
+    return any(m.label == label for m in at.metric)
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def conv(x, seed, filters=4, size=3, **kw):
+    w = vizlib.random_kernel((filters, x.shape[0], size, size), seed).astype(np.float32)
+    return vizlib.conv2d(x, w, **kw)
+
+
+@pytest.fixture
+def page(app) -> AppTest:
+    at = open_page(app, PAGE)
+    no_exceptions(at)
+    return at
+
+
+def image_chw(at: AppTest) -> np.ndarray:
+    return np.asarray(at.session_state["source.current"].chw, dtype=np.float32)  # (C, H, W)
+
+
+def test_default_pipeline_shapes_maps_and_code(page):
+    x = image_chw(page)
+    y1 = conv(x, 0, padding=1)  # (4, H, W)
+    y2 = vizlib.relu(y1)
+    y3 = vizlib.max_pool2d(y2, 2)
+    y4 = conv(y3, 1, padding=1)
+    assert metric(page, "Input (C, H, W)") == str(x.shape)
+    for i, y in enumerate((y1, y2, y3, y4), start=1):
+        assert metric(page, f"Stage {i} output (C, H, W)") == str(y.shape)
+    assert metric(page, "Stage 1 weights (F, C, kH, kW)") == str((4, x.shape[0], 3, 3))
+    assert metric(page, "Stage 4 weights (F, C, kH, kW)") == str((4, 4, 3, 3))
+    assert metric(page, "Stage 2: values < 0 before") == f"{int((y1 < 0).sum()):,}"
+    # 4 channels drawn per stage, each caption with its shape, min and max.
+    captions = [c for img in page.image for c in img.captions if "output, channel" in c]
+    assert len(captions) == 16
+    lo, hi = float(y4[2].min()), float(y4[2].max())
+    expected = (
+        f"Stage 4 output, channel 3 of 4 ({y4.shape[1]}×{y4.shape[2]}; min "
+        f"{vizlib.conv.format_number(lo)}, max {vizlib.conv.format_number(hi)})"
+    )
+    assert expected in captions
+    code = page.code[-1].value
+    assert "nn.Conv2d(4, 4, kernel_size=3, stride=1, padding=1, bias=False)" in code
+    assert f"# MaxPool2d (1, 4, {y3.shape[1]}, {y3.shape[2]})" in code
+
+
+def test_activation_counts_equal_vizlib(page):
+    y1 = conv(image_chw(page), 0, padding=1)  # the values entering the ReLU stage
+    assert metric(page, "Before: values < 0") == f"{int((y1 < 0).sum()):,}"
+    assert metric(page, "Before: values = 0") == f"{int((y1 == 0).sum()):,}"
+    assert metric(page, "Before: values > 0") == f"{int((y1 > 0).sum()):,}"
+    text = markdown(page)
+    names = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    for slug, act in vizlib.ACTIVATIONS.items():
+        after = act.function(y1)
+        zero, neg = int((after == 0).sum()), int((after < 0).sum())
+        assert f"**{names[slug]}: values = 0:** {zero:,} (" in text
+        assert f"**{names[slug]}: values < 0:** {neg:,} (" in text
+    assert int((vizlib.relu(y1) == 0).sum()) == int((y1 <= 0).sum())  # what ReLU does
+
+
+def test_receptive_field_equals_vizlib(page):
+    x = image_chw(page)
+    _, h, w = x.shape
+    layers = [
+        LayerGeometry(3, padding=1),
+        LayerGeometry(1),
+        LayerGeometry(2, stride=2),
+        LayerGeometry(3, padding=1),
+    ]
+    rf = receptive_field(layers)
+    assert rf.size == (8, 8)
+    assert metric(page, "Receptive field after stage 4") == "8×8 pixels"
+    out = conv(vizlib.max_pool2d(conv(x, 0, padding=1), 2), 1, padding=1).shape
+    row, col = (out[1] - 1) // 2, (out[2] - 1) // 2  # the default unit: the centre
+    mask = receptive_field_mask((h, w), layers, row, col)
+    assert metric(page, "Input pixels that feed this unit") == f"{int(mask.sum()):,}"
+    # A corner unit's field reaches into the padding: fewer pixels feed it.
+    page.number_input(key="stack.row").set_value(0).run()
+    page.number_input(key="stack.col").set_value(0).run()
+    no_exceptions(page)
+    corner = receptive_field_mask((h, w), layers, 0, 0)
+    assert corner.sum() < 64
+    assert metric(page, "Input pixels that feed this unit") == f"{int(corner.sum()):,}"
+    assert "reaches into the padding" in str(page.dataframe[-1].value)
+
+
+def test_each_stage_type(page):
+    x = image_chw(page)
+    page.radio(key="stack.s1.source").set_value("preset").run()
+    page.selectbox(key="stack.s1.preset").set_value("sobel_x").run()
+    page.selectbox(key="stack.s2.act").set_value("tanh").run()
+    page.radio(key="stack.s3.mode").set_value("avg").run()
+    page.selectbox(key="stack.s3.pool_size").set_value(3).run()
+    page.selectbox(key="stack.s4.kind").set_value("bn").run()
+    no_exceptions(page)
+    w = np.broadcast_to(vizlib.KERNELS["sobel_x"].weights, (1, x.shape[0], 3, 3))
+    y1 = vizlib.conv2d(x, w.astype(np.float32), padding=1)
+    y2 = vizlib.tanh(y1)
+    y3 = vizlib.avg_pool2d(y2, 3)  # stride defaults to the kernel size
+    layer = vizlib.BatchNorm(y3.shape[0])
+    y4 = layer(y3[None])[0]
+    for i, y in enumerate((y1, y2, y3, y4), start=1):
+        assert metric(page, f"Stage {i} output (C, H, W)") == str(y.shape)
+    assert metric(page, "Stage 1 weights (F, C, kH, kW)") == str(w.shape)
+    # The batch-norm table shows the statistics vizlib used (one row per channel).
+    table = page.dataframe[0].value
+    assert table["mean (before)"][0] == vizlib.conv.format_number(layer.last_stats.batch_mean[0])
+    assert table["variance (biased)"][0] == vizlib.conv.format_number(layer.last_stats.batch_var[0])
+    assert "Tanh" in markdown(page) and ":green-badge[used in your pipeline]" in markdown(page)
+    code = page.code[-1].value
+    assert "nn.Tanh()" in code and "nn.AvgPool2d(kernel_size=3, stride=3)" in code
+    assert "nn.BatchNorm2d(1)" in code
+    # Receptive field: conv 3 (3) → tanh → avg pool 3 stride 3 (3 + 2 = 5) → bn (5).
+    assert metric(page, "Receptive field after stage 4") == "5×5 pixels"
+
+
+def test_edited_kernel_is_used(page):
+    page.radio(key="stack.s1.source").set_value("edited").run()
+    no_exceptions(page)
+    key = page.session_state["stack.s1.kernel.editor_key"]
+    page.session_state[key] = {"edited_rows": {0: {"1": "2"}}, "added_rows": [], "deleted_rows": []}
+    page.run()
+    no_exceptions(page)
+    kernel = vizlib.KERNELS["vertical_edge"].weights.copy()
+    kernel[0, 0] = 2
+    x = image_chw(page)
+    y1 = vizlib.conv2d(x, kernel[None, None].astype(np.float32), padding=1)
+    assert metric(page, "Stage 1 output (C, H, W)") == str(y1.shape)
+    assert metric(page, "Before: values < 0") == f"{int((y1 < 0).sum()):,}"
+    assert "[[2, 0, -1], [1, 0, -1], [1, 0, -1]]" in page.code[-1].value
+
+
+def test_random_filters_and_fewer_stages(page):
+    page.selectbox(key="stack.s1.filters").set_value(12).run()
+    page.number_input(key="stack.s1.seed").set_value(7).run()
+    page.radio(key="stack.n").set_value(2).run()
+    no_exceptions(page)
+    x = image_chw(page)
+    y1 = conv(x, 7, filters=12, padding=1)
+    assert metric(page, "Stage 1 output (C, H, W)") == str(y1.shape)
+    assert not has_metric(page, "Stage 3 output (C, H, W)")
+    # At most 4 of the 12 channels drawn, and the page says so.
+    captions = [c for img in page.image for c in img.captions if "Stage 1 output" in c]
+    assert len(captions) == 4
+    assert any("Showing 4 of 12 channels" in c.value for c in page.caption)
+    assert metric(page, "Receptive field after stage 2") == "3×3 pixels"
+
+
+def tutorial_grid(page: AppTest) -> AppTest:
+    page.selectbox(key="source.kind").set_value("Tutorial 5×5 grid").run()
+    no_exceptions(page)
+    return page
+
+
+def test_pool_window_larger_than_the_map(page):
+    tutorial_grid(page)
+    page.selectbox(key="stack.s3.pool_size").set_value(7).run()
+    no_exceptions(page)
+    x = image_chw(page)  # (1, 5, 5)
+    y2 = vizlib.relu(conv(x, 0, padding=1))
+    with pytest.raises(ValueError) as info:
+        vizlib.max_pool2d(y2, 7)
+    errors = [e.value for e in page.error]
+    assert len(errors) == 1
+    assert errors[0].startswith("Stage 3 (Pooling) cannot run on its input")
+    assert str(info.value) in errors[0]
+    # The earlier stages are still shown; the later ones are not computed.
+    assert metric(page, "Stage 2 output (C, H, W)") == str(y2.shape)
+    assert not has_metric(page, "Stage 3 output (C, H, W)")
+    assert not has_metric(page, "Stage 4 output (C, H, W)")
+    assert metric(page, "Receptive field after stage 2") == "3×3 pixels"
+    assert "left out: it does not fit its input" in page.code[-1].value
+    # Back to a window that fits: the error goes away.
+    page.selectbox(key="stack.s3.pool_size").set_value(2).run()
+    assert not page.error
+    assert has_metric(page, "Stage 4 output (C, H, W)")
+
+
+def test_kernel_larger_than_the_map_and_batch_norm_of_one_value(page):
+    tutorial_grid(page)
+    page.selectbox(key="stack.s1.padding").set_value(0).run()
+    page.selectbox(key="stack.s1.size").set_value(7).run()  # 7 > 5 + 2·0
+    no_exceptions(page)
+    assert page.error[0].value.startswith("Stage 1 (Convolution) cannot run on its input")
+    assert "kernel size is 7" in page.error[0].value
+    page.selectbox(key="stack.s1.size").set_value(3).run()
+    page.selectbox(key="stack.s1.padding").set_value(1).run()
+    page.selectbox(key="stack.s3.pool_size").set_value(5).run()  # (4, 5, 5) → (4, 1, 1)
+    page.selectbox(key="stack.s4.kind").set_value("bn").run()
+    no_exceptions(page)
+    assert metric(page, "Stage 3 output (C, H, W)") == "(4, 1, 1)"
+    assert page.error[0].value.startswith("Stage 4 (Batch norm) cannot run on its input")
+    assert "Expected more than 1 value per channel when training" in page.error[0].value

@@ -1,0 +1,243 @@
+"""The stacking lesson's pipeline: what each stage is, how it is run, how it is written.
+
+A stage is a :class:`Stage` (plain values read from the widgets). This module
+turns it into vizlib calls (through :mod:`ui.cached`), a short label, a line of
+PyTorch and its geometry for the receptive field. No maths beyond choosing the
+weights: every number comes from vizlib.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import streamlit as st
+
+import vizlib
+from ui import cached
+from vizlib.receptive_field import LayerGeometry
+
+__all__ = [
+    "ACTIVATION_NAMES",
+    "KINDS",
+    "SOURCES",
+    "Stage",
+    "StageResult",
+    "batch_norm_train",
+    "geometry",
+    "label",
+    "run_pipeline",
+    "torch_line",
+    "weights",
+]
+
+KINDS = {
+    "conv": "Convolution",
+    "act": "Activation",
+    "pool": "Pooling",
+    "bn": "Batch norm",
+}
+SOURCES = {
+    "preset": "Preset kernel",
+    "edited": "Edited kernel",
+    "random": "Random filters",
+}
+ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "Leaky ReLU",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+}
+TORCH_ACTIVATIONS = {
+    "relu": "nn.ReLU()",
+    "leaky_relu": "nn.LeakyReLU(0.01)",
+    "sigmoid": "nn.Sigmoid()",
+    "tanh": "nn.Tanh()",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Stage:
+    """One stage as the student set it up.
+
+    ``kernel`` is the 2-D kernel of a preset or edited convolution; random
+    filters use ``filters``, ``size`` and ``seed``.
+    """
+
+    kind: str
+    source: str = "random"
+    kernel: np.ndarray | None = None
+    kernel_name: str = ""
+    filters: int = 4
+    size: int = 3
+    seed: int = 0
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    activation: str = "relu"
+    mode: str = "max"
+
+
+@dataclass(eq=False)
+class StageResult:
+    """What running one stage gave: its output (C, H, W), or vizlib's message."""
+
+    stage: Stage
+    index: int
+    in_shape: tuple[int, int, int]
+    output: np.ndarray | None = None
+    error: str | None = None
+    weight: np.ndarray | None = None
+    stats: vizlib.BatchNormStats | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def weights(stage: Stage, in_channels: int) -> np.ndarray:
+    """The (F, C, kH, kW) float32 weights of a convolution stage.
+
+    A preset or edited kernel becomes one filter holding that kernel on every
+    input channel (their C partial sums add up); random filters are
+    ``vizlib.random_kernel((F, C, k, k), seed)``, PyTorch's default
+    initialisation.
+    """
+    if stage.source == "random":
+        shape = (stage.filters, in_channels, stage.size, stage.size)
+        return vizlib.random_kernel(shape, stage.seed).astype(np.float32)
+    kernel = np.asarray(stage.kernel, dtype=np.float32)  # (kH, kW)
+    return np.broadcast_to(kernel, (1, in_channels, *kernel.shape)).copy()
+
+
+def kernel_shape(stage: Stage) -> tuple[int, int]:
+    if stage.kind == "conv":
+        if stage.source == "random":
+            return stage.size, stage.size
+        return tuple(int(n) for n in np.shape(stage.kernel))
+    if stage.kind == "pool":
+        return stage.size, stage.size
+    return 1, 1
+
+
+def geometry(stage: Stage) -> LayerGeometry:
+    """The stage's sliding geometry; activation and batch norm act value by value (1×1)."""
+    if stage.kind == "conv":
+        return LayerGeometry(
+            kernel_shape(stage),
+            stride=stage.stride,
+            padding=stage.padding,
+            dilation=stage.dilation,
+        )
+    if stage.kind == "pool":
+        return LayerGeometry(stage.size, stride=stage.stride)
+    return LayerGeometry(1)
+
+
+def _size(shape) -> str:
+    return "×".join(str(int(n)) for n in shape)
+
+
+def label(stage: Stage, in_channels: int | None = None) -> str:
+    """A short name for the stage: ``Conv2d 1→4, 3×3 random (seed 0), stride 1, padding 1``."""
+    if stage.kind == "conv":
+        out = stage.filters if stage.source == "random" else 1
+        chans = f"{in_channels}→{out}, " if in_channels is not None else ""
+        what = {
+            "random": f"random (seed {stage.seed})",
+            "preset": f"“{stage.kernel_name}”",
+            "edited": "edited kernel",
+        }[stage.source]
+        text = f"Conv2d {chans}{_size(kernel_shape(stage))} {what}, stride {stage.stride}"
+        text += f", padding {stage.padding}"
+        if stage.dilation > 1:
+            text += f", dilation {stage.dilation}"
+        return text
+    if stage.kind == "act":
+        return ACTIVATION_NAMES[stage.activation]
+    if stage.kind == "pool":
+        name = "MaxPool2d" if stage.mode == "max" else "AvgPool2d"
+        return f"{name} {stage.size}×{stage.size}, stride {stage.stride}"
+    return "BatchNorm2d, train mode (statistics of this image)"
+
+
+def torch_line(stage: Stage, in_channels: int) -> str:
+    """The stage as one PyTorch module (comments say what is not in the constructor)."""
+    if stage.kind == "conv":
+        out = stage.filters if stage.source == "random" else 1
+        k = kernel_shape(stage)
+        k_text = str(k[0]) if k[0] == k[1] else str(k)
+        args = f"{in_channels}, {out}, kernel_size={k_text}, stride={stage.stride}"
+        args += f", padding={stage.padding}"
+        if stage.dilation > 1:
+            args += f", dilation={stage.dilation}"
+        note = {
+            "random": "  # random init: same distribution as seed "
+            f"{stage.seed} here, other numbers",
+            "preset": f"  # “{stage.kernel_name}”: weights set below",
+            "edited": "  # your edited kernel: weights set below",
+        }[stage.source]
+        return f"nn.Conv2d({args}, bias=False),{note}"
+    if stage.kind == "act":
+        return TORCH_ACTIVATIONS[stage.activation] + ","
+    if stage.kind == "pool":
+        name = "nn.MaxPool2d" if stage.mode == "max" else "nn.AvgPool2d"
+        return f"{name}(kernel_size={stage.size}, stride={stage.stride}),"
+    return f"nn.BatchNorm2d({in_channels}),  # train mode: normalise with this batch's statistics"
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def _batch_norm(key: str, _x: np.ndarray) -> tuple[np.ndarray, vizlib.BatchNormStats]:
+    layer = vizlib.BatchNorm(_x.shape[0])  # fresh: γ = 1, β = 0, train mode
+    y = layer(_x[None])[0]  # (C, H, W), statistics over (N=1, H, W)
+    return y, layer.last_stats
+
+
+def batch_norm_train(x: np.ndarray) -> tuple[np.ndarray, vizlib.BatchNormStats]:
+    """A fresh ``vizlib.BatchNorm`` in train mode on (C, H, W) as a batch of one, cached by content.
+
+    Raises
+    ------
+    ValueError
+        vizlib's message when a channel holds a single value (H·W = 1).
+    """
+    return _batch_norm(cached.digest(x), x)
+
+
+def _run_stage(stage: Stage, x: np.ndarray, result: StageResult) -> np.ndarray:
+    if stage.kind == "conv":
+        w = weights(stage, x.shape[0])  # (F, C, kH, kW)
+        result.weight = w
+        return cached.run(
+            vizlib.conv2d,
+            x,
+            w,
+            stride=stage.stride,
+            padding=stage.padding,
+            dilation=stage.dilation,
+        )
+    if stage.kind == "act":
+        fn = vizlib.ACTIVATIONS[stage.activation].function
+        return cached.run(fn, x)
+    if stage.kind == "pool":
+        fn = vizlib.max_pool2d if stage.mode == "max" else vizlib.avg_pool2d
+        return cached.run(fn, x, stage.size, stride=stage.stride)
+    y, stats = batch_norm_train(x)
+    result.stats = stats
+    return y
+
+
+def run_pipeline(x: np.ndarray, stages: list[Stage]) -> list[StageResult]:
+    """Run the stages in order on (C, H, W) float32 ``x``.
+
+    Stops at the first stage vizlib refuses: that result carries vizlib's
+    message in ``error``; the earlier results keep their outputs.
+    """
+    results = []
+    for i, stage in enumerate(stages):
+        result = StageResult(stage, i, tuple(int(n) for n in x.shape))
+        results.append(result)
+        try:
+            x = _run_stage(stage, x, result)  # (C', H', W')
+        except (ValueError, TypeError) as exc:
+            result.error = str(exc)
+            break
+        result.output = x
+    return results
