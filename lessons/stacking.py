@@ -101,7 +101,7 @@ def stage_controls(i: int, c, editors) -> Stage:
             preset = vizlib.KERNELS[slug]
             c.caption(f"{preset.description} One filter: this kernel on every input channel.")
             return Stage("conv", "preset", kernel=preset.weights, kernel_name=preset.name, **common)
-        box = editors.container(border=True)
+        box = editors[sum(1 for e in EDITED if e < i) % 2].container(border=True)
         kernel = select_kernel(
             key(i, "kernel"),
             default="vertical_edge",
@@ -174,7 +174,14 @@ n_stages = st.radio(
     "Number of stages", tuple(range(1, MAX_STAGES + 1)), key=f"{K}.n", horizontal=True
 )
 columns = st.columns(MAX_STAGES, border=True)
-editors = st.container()
+# Stages whose kernel editor is drawn below the row (two editors side by side).
+EDITED = [
+    i
+    for i in range(1, n_stages + 1)
+    if st.session_state.get(key(i, "kind")) == "conv"
+    and st.session_state.get(key(i, "source")) == "edited"
+]
+editors = st.columns(2)
 stages = [stage_controls(i, columns[i - 1], editors) for i in range(1, n_stages + 1)]
 for c in columns[n_stages:]:
     c.caption("(not used: raise “Number of stages”)")
@@ -310,10 +317,9 @@ else:
     before = x
     where = "the input image (your pipeline has no convolution yet)"
     in_use = None
-total = before.size
-neg0 = int(np.count_nonzero(before < 0))
-zero0 = int(np.count_nonzero(before == 0))
-pos0 = int(np.count_nonzero(before > 0))
+summaries = pipeline.activation_summaries(before)
+s0 = summaries["before"]
+total = s0.total
 st.markdown(
     f"Applied to {where}: {total:,} values of shape {shape_text(before.shape)}. A convolution's "
     "output is signed: negative where the filter finds the *opposite* of its pattern. Each "
@@ -321,30 +327,28 @@ st.markdown(
 )
 b1, b2 = st.columns([3, 1])
 b1.vega_lite_chart(
-    spec=plots_stacking.histogram_spec(before, f"Before: {total:,} values"),
+    spec=plots_stacking.histogram_spec(s0.histogram, f"Before: {total:,} values"),
     width="stretch",
     height=260,
     alt="Histogram of the values before the activation; bars coloured by sign",
 )
-b2.metric("Before: values < 0", f"{neg0:,}")
-b2.metric("Before: values = 0", f"{zero0:,}")
-b2.metric("Before: values > 0", f"{pos0:,}")
+b2.metric("Before: values < 0", f"{s0.negatives:,}")
+b2.metric("Before: values = 0", f"{s0.zeros:,}")
+b2.metric("Before: values > 0", f"{s0.positives:,}")
 b2.caption(
-    f"of {total:,}: {percent(neg0, total)} negative, {percent(zero0, total)} zero, "
-    f"{percent(pos0, total)} positive; min {format_number(float(before.min()))}, "
-    f"max {format_number(float(before.max()))}"
+    f"of {total:,}: {percent(s0.negatives, total)} negative, {percent(s0.zeros, total)} zero, "
+    f"{percent(s0.positives, total)} positive; min {format_number(s0.minimum)}, "
+    f"max {format_number(s0.maximum)}"
 )
 st.caption(
     "Histogram bars: orange = negative values, blue = positive, grey = the bin that "
     "contains 0; the dashed line marks 0. Hover a bar for its range and count."
 )
 
-grid = np.linspace(float(before.min()), float(before.max()), 121)  # x for the curves
+grid = np.linspace(s0.minimum, s0.maximum, 121)  # x for the curves
 act_cols = st.columns(4, border=True)
 for c, (slug, act) in zip(act_cols, vizlib.ACTIVATIONS.items(), strict=True):
-    after = cached.run(act.function, before)  # same shape as before
-    neg = int(np.count_nonzero(after < 0))
-    zero = int(np.count_nonzero(after == 0))
+    sa = summaries[slug]
     c.markdown(f"#### {NAMES[slug]}")
     if slug == in_use:
         c.markdown(":green-badge[used in your pipeline]")
@@ -361,22 +365,20 @@ for c, (slug, act) in zip(act_cols, vizlib.ACTIVATIONS.items(), strict=True):
         alt=f"Curve of {NAMES[slug]} over the range of the values before",
     )
     c.vega_lite_chart(
-        spec=plots_stacking.histogram_spec(after, f"After {NAMES[slug]}"),
+        spec=plots_stacking.histogram_spec(sa.histogram, f"After {NAMES[slug]}"),
         width="stretch",
         height=210,
         alt=f"Histogram of the values after {NAMES[slug]}",
     )
     c.markdown(
-        f"**{NAMES[slug]}: values = 0:** {zero:,} ({percent(zero, total)})  \n"
-        f"**{NAMES[slug]}: values < 0:** {neg:,} ({percent(neg, total)})"
+        f"**{NAMES[slug]}: values = 0:** {sa.zeros:,} ({percent(sa.zeros, total)})  \n"
+        f"**{NAMES[slug]}: values < 0:** {sa.negatives:,} ({percent(sa.negatives, total)})"
     )
-    c.caption(
-        f"range after: {format_number(float(after.min()))} … {format_number(float(after.max()))}"
-    )
+    c.caption(f"range after: {format_number(sa.minimum)} … {format_number(sa.maximum)}")
 st.markdown(
-    f"- **ReLU** sets all {neg0:,} negative values to 0: the zeros jump from {zero0:,} to "
-    f"{int(np.count_nonzero(cached.run(vizlib.relu, before) == 0)):,}. Sparse maps, cheap "
-    "to compute, and the gradient is 1 for every positive value (no saturation).\n"
+    f"- **ReLU** sets all {s0.negatives:,} negative values to 0: the zeros go from {s0.zeros:,} "
+    f"to {summaries['relu'].zeros:,}. Sparse maps, cheap to compute, and the gradient is 1 for "
+    "every positive value (no saturation).\n"
     "- **Leaky ReLU** keeps the negatives but shrinks them to 1%: no value gets stuck at 0, "
     "so a unit can recover during training (no “dead ReLU”).\n"
     "- **Sigmoid** squashes into (0, 1): nothing stays negative, 0 becomes 0.5, and large "
@@ -386,129 +388,140 @@ st.markdown(
 
 # --------------------------------------------------------------------------- 4. receptive field
 st.header("4 · The receptive field: how much of the image one unit sees")
-if not ok:
-    st.info("No stage has an output yet, so there is no unit to follow.")
-    st.stop()
+layers = [pipeline.geometry(r.stage) for r in ok]  # one per stage that ran
 
-final = ok[-1]
-_, Ho, Wo = final.output.shape
-layers = [pipeline.geometry(r.stage) for r in ok]
-for name, top in ((f"{K}.row", Ho - 1), (f"{K}.col", Wo - 1)):
-    st.session_state.setdefault(name, top // 2)
-    if st.session_state[name] > top:
-        st.session_state[name] = top
-u1, u2, u3 = st.columns([1, 1, 2])
-row = int(
-    u1.number_input(f"Unit row (0 to {Ho - 1})", 0, Ho - 1, key=f"{K}.row", help="In the output")
-)
-col = int(u2.number_input(f"Unit column (0 to {Wo - 1})", 0, Wo - 1, key=f"{K}.col"))
-u3.markdown(
-    f"Follow unit ({row}, {col}) of stage {final.index + 1}'s output "
-    f"{shape_text(final.output.shape)} back to the input. For the earlier stages the outline "
-    "shows the unit at the same place: the one whose field is centred nearest to it."
-)
 
-field = receptive_field(layers)
-centre = field.center(row, col)
-mask = receptive_field_mask((H, W), layers, row, col)  # (H, W) bool
-feeding = int(mask.sum())
-
-m1, m2, m3 = st.columns(3)
-m1.metric(
-    f"Receptive field after stage {final.index + 1}", f"{field.size[0]}×{field.size[1]} pixels"
-)
-m2.metric("Input pixels that feed this unit", f"{feeding:,}")
-m3.metric("Share of the image", f"{100 * feeding / (H * W):.2f}%")
-
-table, boxes, legend, recurrence = [], [], [], []
-prev_size = (1, 1)
-prev_jump = (1, 1)
-for depth, r in enumerate(ok, start=1):
-    f_d = receptive_field(layers[:depth])
-    unit = (row, col) if r is final else f_d.nearest_unit(centre, r.output.shape[1:])
-    (r0, r1), (c0, c1) = f_d.window(*unit)
-    g = layers[depth - 1]
-    changed = g != LayerGeometry(1)
-    colour = ""
-    if changed:
-        name, _ = plots_stacking.DEPTH_COLOURS[len(boxes) % len(plots_stacking.DEPTH_COLOURS)]
-        colour = name
-        boxes.append(((r0, r1), (c0, c1)))
-        legend.append(f"{name}: stage {depth}, {f_d.size[0]}×{f_d.size[1]}")
-        k, d = g.kernel_size[0], g.dilation[0]
-        recurrence.append(
-            f"- Stage {depth} (k = {k}, s = {g.stride[0]}, d = {d}): r = {prev_size[0]} + "
-            f"({k} − 1)·{d}·{prev_jump[0]} = **{f_d.size[0]}**, j = {prev_jump[0]}·{g.stride[0]}"
-            f" = {f_d.jump[0]}"
+@st.fragment
+def receptive_field_part() -> None:
+    """Section 4 (a fragment: choosing another unit reruns only this part)."""
+    final = ok[-1]
+    _, Ho, Wo = final.output.shape
+    for name, top in ((f"{K}.row", Ho - 1), (f"{K}.col", Wo - 1)):
+        st.session_state.setdefault(name, top // 2)
+        if st.session_state[name] > top:
+            st.session_state[name] = top
+    u1, u2, u3 = st.columns([1, 1, 2])
+    row = int(
+        u1.number_input(
+            f"Unit row (0 to {Ho - 1})", 0, Ho - 1, key=f"{K}.row", help="In the output"
         )
-    else:
-        recurrence.append(
-            f"- Stage {depth} ({KINDS[r.stage.kind].lower()}): value by value, "
-            f"r stays {f_d.size[0]}"
-        )
-    prev_size, prev_jump = f_d.size, f_d.jump
-    clipped = r0 < 0 or c0 < 0 or r1 > H or c1 > W
-    table.append(
-        {
-            "stage": f"{depth}: {KINDS[r.stage.kind]}",
-            "output (C, H, W)": shape_text(r.output.shape),
-            "field r×r": f"{f_d.size[0]}×{f_d.size[1]}",
-            "jump j": f"{f_d.jump[0]}×{f_d.jump[1]}",
-            "unit (row, col)": str(unit),
-            "input rows": f"{r0} … {r1 - 1}",
-            "input cols": f"{c0} … {c1 - 1}",
-            "outline": colour or "(same as before)",
-            "note": "reaches into the padding" if clipped else "",
-        }
+    )
+    col = int(u2.number_input(f"Unit column (0 to {Wo - 1})", 0, Wo - 1, key=f"{K}.col"))
+    u3.markdown(
+        f"Follow unit ({row}, {col}) of stage {final.index + 1}'s output "
+        f"{shape_text(final.output.shape)} back to the input. For the earlier stages the outline "
+        "shows the unit at the same place: the one whose field is centred nearest to it."
     )
 
-# A zoom around the last field (with a margin), so small fields are visible.
-(fr0, fr1), (fc0, fc1) = boxes[-1] if boxes else ((row, row + 1), (col, col + 1))
-margin = max(4, (fr1 - fr0) // 2)
-zoom = (
-    (max(0, fr0 - margin), min(H, fr1 + margin)),
-    (max(0, fc0 - margin), min(W, fc1 + margin)),
-)
-if zoom[0][1] <= zoom[0][0] or zoom[1][1] <= zoom[1][0]:  # field entirely in the padding
-    zoom = None
-legend_text = "; ".join(legend) if legend else "none"
-p1, p2, p3 = st.columns([4, 4, 3])
-mask_key = cached.digest(mask)
-png = plots_stacking.receptive_field_png(
-    image.key, tuple(boxes), mask_key, None, image.pixels, mask, side=480
-)
-panels.show_png(
-    p1,
-    png,
-    f"Whole input {H}×{W}: the receptive fields of unit ({row}, {col}) of stage "
-    f"{final.index + 1} and of the units at the same place after each earlier stage "
-    f"(outlines: {legend_text}). Dimmed pixels cannot reach the unit.",
-)
-if zoom is not None:
-    (z0, z1), (y0, y1) = zoom
+    field = receptive_field(layers)
+    centre = field.center(row, col)
+    mask = receptive_field_mask((H, W), layers, row, col)  # (H, W) bool
+    feeding = int(mask.sum())
+
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        f"Receptive field after stage {final.index + 1}", f"{field.size[0]}×{field.size[1]} pixels"
+    )
+    m2.metric("Input pixels that feed this unit", f"{feeding:,}")
+    m3.metric("Share of the image", f"{100 * feeding / (H * W):.2f}%")
+
+    table, boxes, legend, recurrence = [], [], [], []
+    prev_size = (1, 1)
+    prev_jump = (1, 1)
+    for depth, r in enumerate(ok, start=1):
+        f_d = receptive_field(layers[:depth])
+        unit = (row, col) if r is final else f_d.nearest_unit(centre, r.output.shape[1:])
+        (r0, r1), (c0, c1) = f_d.window(*unit)
+        g = layers[depth - 1]
+        changed = g != LayerGeometry(1)
+        colour = ""
+        if changed:
+            name, _ = plots_stacking.DEPTH_COLOURS[len(boxes) % len(plots_stacking.DEPTH_COLOURS)]
+            colour = name
+            boxes.append(((r0, r1), (c0, c1)))
+            legend.append(f"{name}: stage {depth}, {f_d.size[0]}×{f_d.size[1]}")
+            k, d = g.kernel_size[0], g.dilation[0]
+            recurrence.append(
+                f"- Stage {depth} (k = {k}, s = {g.stride[0]}, d = {d}): r = {prev_size[0]} + "
+                f"({k} − 1)·{d}·{prev_jump[0]} = **{f_d.size[0]}**, "
+                f"j = {prev_jump[0]}·{g.stride[0]} = {f_d.jump[0]}"
+            )
+        else:
+            recurrence.append(
+                f"- Stage {depth} ({KINDS[r.stage.kind].lower()}): value by value, "
+                f"r stays {f_d.size[0]}"
+            )
+        prev_size, prev_jump = f_d.size, f_d.jump
+        clipped = r0 < 0 or c0 < 0 or r1 > H or c1 > W
+        table.append(
+            {
+                "stage": f"{depth}: {KINDS[r.stage.kind]}",
+                "output (C, H, W)": shape_text(r.output.shape),
+                "field r×r": f"{f_d.size[0]}×{f_d.size[1]}",
+                "jump j": f"{f_d.jump[0]}×{f_d.jump[1]}",
+                "unit (row, col)": str(unit),
+                "input rows": f"{r0} … {r1 - 1}",
+                "input cols": f"{c0} … {c1 - 1}",
+                "outline": colour or "(same as before)",
+                "note": "reaches into the padding" if clipped else "",
+            }
+        )
+
+    # A zoom around the last field (with a margin), so small fields are visible.
+    (fr0, fr1), (fc0, fc1) = boxes[-1] if boxes else ((row, row + 1), (col, col + 1))
+    margin = max(4, (fr1 - fr0) // 2)
+    zoom = (
+        (max(0, fr0 - margin), min(H, fr1 + margin)),
+        (max(0, fc0 - margin), min(W, fc1 + margin)),
+    )
+    if zoom[0][1] <= zoom[0][0] or zoom[1][1] <= zoom[1][0]:  # field entirely in the padding
+        zoom = None
+    elif zoom == ((0, H), (0, W)):  # the whole (small) input: nothing to zoom into
+        zoom = None
+    legend_text = "; ".join(legend) if legend else "none"
+    p1, p2, p3 = st.columns([4, 4, 3])
+    mask_key = cached.digest(mask)
     png = plots_stacking.receptive_field_png(
-        image.key, tuple(boxes), mask_key, zoom, image.pixels, mask, side=480
+        image.key, tuple(boxes), mask_key, None, image.pixels, mask, side=480
     )
     panels.show_png(
-        p2,
+        p1,
         png,
-        f"Zoom: input rows {z0} … {z1 - 1}, cols {y0} … {y1 - 1} (each input pixel is a "
-        f"block). Outlines: {legend_text}.",
+        f"Whole input {H}×{W}: the receptive fields of unit ({row}, {col}) of stage "
+        f"{final.index + 1} and of the units at the same place after each earlier stage "
+        f"(outlines: {legend_text}). Dimmed pixels cannot reach the unit.",
     )
-with p3:
-    st.markdown(
-        "**The recurrence** (per axis; r = field size, j = jump: how many input pixels "
-        "apart two neighbouring units' fields start):\n\n"
-        "r_new = r + (k − 1)·d·j, j_new = j·s, starting from r = 1, j = 1 on the input."
-    )
-    st.markdown("\n".join(recurrence))
-    st.caption(
-        "Stride and pooling multiply the jump, so every later layer's kernel covers more "
-        "input pixels per tap: that is why fields grow fast after pooling. Padding shifts a "
-        "field outwards; the part outside the image reads zeros. A dilation leaves gaps: "
-        "count the pixels that feed the unit against r×r."
-    )
-st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    if zoom is not None:
+        (z0, z1), (y0, y1) = zoom
+        png = plots_stacking.receptive_field_png(
+            image.key, tuple(boxes), mask_key, zoom, image.pixels, mask, side=480
+        )
+        panels.show_png(
+            p2,
+            png,
+            f"Zoom: input rows {z0} … {z1 - 1}, cols {y0} … {y1 - 1} (each input pixel is a "
+            f"block). Outlines: {legend_text}.",
+        )
+    with p3:
+        st.markdown(
+            "**The recurrence** (per axis; r = field size, j = jump: how many input pixels "
+            "apart two neighbouring units' fields start):\n\n"
+            "r_new = r + (k − 1)·d·j, j_new = j·s, starting from r = 1, j = 1 on the input."
+        )
+        st.markdown("\n".join(recurrence))
+        st.caption(
+            "Stride and pooling multiply the jump, so every later layer's kernel covers more "
+            "input pixels per tap: that is why fields grow fast after pooling. Padding shifts a "
+            "field outwards; the part outside the image reads zeros. A dilation leaves gaps: "
+            "count the pixels that feed the unit against r×r."
+        )
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+
+
+if ok:
+    receptive_field_part()
+else:
+    st.info("No stage has an output yet, so there is no unit to follow.")
 
 # --------------------------------------------------------------------------- 5. hierarchy
 st.header("5 · A hierarchy of features")

@@ -15,6 +15,7 @@ import streamlit as st
 
 import vizlib
 from ui import cached
+from ui.plots_stacking import histogram_rows
 from vizlib.receptive_field import LayerGeometry
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "SOURCES",
     "Stage",
     "StageResult",
+    "ValueSummary",
+    "activation_summaries",
     "batch_norm_train",
     "geometry",
     "label",
@@ -199,6 +202,48 @@ def batch_norm_train(x: np.ndarray) -> tuple[np.ndarray, vizlib.BatchNormStats]:
         vizlib's message when a channel holds a single value (H·W = 1).
     """
     return _batch_norm(cached.digest(x), x)
+
+
+@dataclass(frozen=True)
+class ValueSummary:
+    """Counts and a histogram of one array of values (before or after an activation)."""
+
+    total: int
+    negatives: int
+    zeros: int
+    positives: int
+    minimum: float
+    maximum: float
+    histogram: list  # rows for ui.plots_stacking.histogram_spec
+
+
+def _summary(values: np.ndarray) -> ValueSummary:
+    return ValueSummary(
+        total=int(values.size),
+        negatives=int(np.count_nonzero(values < 0)),
+        zeros=int(np.count_nonzero(values == 0)),
+        positives=int(np.count_nonzero(values > 0)),
+        minimum=float(values.min()),
+        maximum=float(values.max()),
+        histogram=histogram_rows(values),
+    )
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _activation_summaries(key: str, _before: np.ndarray) -> dict[str, ValueSummary]:
+    out = {"before": _summary(_before)}
+    for slug, act in vizlib.ACTIVATIONS.items():
+        out[slug] = _summary(act.function(_before))  # same shape as before
+    return out
+
+
+def activation_summaries(before: np.ndarray) -> dict[str, ValueSummary]:
+    """Summaries of ``before`` and of every ``vizlib.ACTIVATIONS`` function applied to it.
+
+    Cached on the content of ``before`` (one digest for all five summaries).
+    Keys: ``"before"`` and the activation slugs.
+    """
+    return _activation_summaries(cached.digest(before), before)
 
 
 def _run_stage(stage: Stage, x: np.ndarray, result: StageResult) -> np.ndarray:

@@ -9,8 +9,12 @@
 
 from __future__ import annotations
 
+import io
+from functools import lru_cache
+
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from ui import panels, render
 from vizlib.conv import format_number
@@ -18,6 +22,7 @@ from vizlib.conv import format_number
 __all__ = [
     "DEPTH_COLOURS",
     "activation_curve_spec",
+    "histogram_rows",
     "histogram_spec",
     "receptive_field_png",
     "show_stage_maps",
@@ -39,10 +44,36 @@ _SIGN_COLOURS = {"negative": "#E69F00", "around 0": "#999999", "positive": "#007
 # --------------------------------------------------------------------------- feature maps
 
 
+@lru_cache(maxsize=4)
+def _colorbar(cmap: str) -> bytes:
+    return panels.colorbar_png(cmap)
+
+
+def _palette_png(index: np.ndarray, cmap: str) -> bytes:
+    """Encode (H, W) uint8 colour indices as a palette PNG (~3× less to compress than RGB)."""
+    index = np.ascontiguousarray(index, dtype=np.uint8)
+    image = Image.frombytes("P", index.shape[::-1], index.tobytes())
+    image.putpalette(render.lut(cmap).ravel().tolist())
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _map_png(stage_digest: str, index: int, lim: float, _plane: np.ndarray) -> bytes:
+    """One channel on ``±lim`` (white = 0), enlarged by whole pixels when small."""
     cmap = render.DIVERGING_CMAPS[0]
-    return render.picture_of_map(_plane, cmap=cmap, vmin=-lim, vmax=lim, max_side=360).png
+    plane = np.asarray(_plane, dtype=np.float32)  # (H, W)
+    idx = np.clip((plane + lim) * (255.0 / (2 * lim)), 0, 255)
+    idx = np.nan_to_num(idx, nan=0.0).astype(np.uint8)  # (H, W)
+    longest = max(plane.shape)
+    if longest < render.MIN_DISPLAY_SIDE:  # small maps: visible pixel blocks
+        block = max(1, render.MIN_DISPLAY_SIDE // longest)
+        idx = np.repeat(np.repeat(idx, block, axis=0), block, axis=1)
+    elif longest > 360:
+        step = int(np.ceil(longest / 360))
+        idx = idx[::step, ::step]
+    return _palette_png(idx, cmap)
 
 
 def show_stage_maps(
@@ -72,7 +103,7 @@ def show_stage_maps(
     bar, text = container.columns([1, 3], vertical_alignment="center")
     panels.show_png(
         bar,
-        panels.colorbar_png(render.DIVERGING_CMAPS[0]),
+        _colorbar(render.DIVERGING_CMAPS[0]),
         None,
         alt=f"colour bar for {title}: blue negative, white 0, red positive",
     )
@@ -93,12 +124,8 @@ def _config() -> dict:
     }
 
 
-def histogram_spec(values: np.ndarray, title: str, *, bins: int = 40, height: int = 170) -> dict:
-    """A histogram of ``values`` (any shape), bars coloured by sign, as a Vega-Lite spec.
-
-    Bins are computed here with ``np.histogram`` over the values' own range;
-    only the counts travel to the browser.
-    """
+def histogram_rows(values: np.ndarray, *, bins: int = 40) -> list[dict]:
+    """Bin ``values`` (any shape) over their own range: rows ``{lo, hi, count, sign}``."""
     flat = np.asarray(values).ravel()
     lo, hi = float(flat.min()), float(flat.max())
     if hi <= lo:  # constant: one visible bar around the value
@@ -108,70 +135,81 @@ def histogram_spec(values: np.ndarray, title: str, *, bins: int = 40, height: in
     for a, b, n in zip(edges[:-1].tolist(), edges[1:].tolist(), counts.tolist(), strict=True):
         sign = "negative" if b <= 0 else "positive" if a >= 0 else "around 0"
         rows.append({"lo": a, "hi": b, "count": n, "sign": sign})
+    return rows
+
+
+def histogram_spec(rows: list[dict], title: str) -> dict:
+    """A histogram from :func:`histogram_rows`, bars coloured by sign, as a Vega-Lite spec.
+
+    Only the bin counts travel to the browser. The data sit in the layer, not at
+    the top level, so Streamlit sends them as JSON instead of converting them to
+    Arrow (~2 ms a chart). Pass the height to ``st.vega_lite_chart``.
+    """
+    lo, hi = rows[0]["lo"], rows[-1]["hi"]
     x = {"field": "lo", "type": "quantitative", "title": "value", "scale": {"zero": False}}
+    layers = [
+        {
+            "data": {"values": rows},
+            "mark": {"type": "bar", "binSpacing": 0},
+            "encoding": {
+                "x": x,
+                "x2": {"field": "hi"},
+                "y": {"field": "count", "type": "quantitative", "title": "how many"},
+                "y2": {"datum": 0},
+                "color": {
+                    "field": "sign",
+                    "type": "nominal",
+                    "legend": None,
+                    "scale": {
+                        "domain": list(_SIGN_COLOURS),
+                        "range": list(_SIGN_COLOURS.values()),
+                    },
+                },
+                "tooltip": [
+                    {"field": "lo", "type": "quantitative", "title": "from", "format": ".4~g"},
+                    {"field": "hi", "type": "quantitative", "title": "to", "format": ".4~g"},
+                    {"field": "count", "type": "quantitative", "title": "values"},
+                    {"field": "sign", "type": "nominal", "title": "bin"},
+                ],
+            },
+        }
+    ]
+    if lo <= 0 <= hi:
+        layers.append(
+            {
+                "data": {"values": [{"zero": 0.0}]},
+                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777777"},
+                "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+            }
+        )
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
-        "height": height,
-        "data": {"values": rows},
-        "layer": [
-            {
-                "mark": {"type": "bar", "binSpacing": 0},
-                "encoding": {
-                    "x": x,
-                    "x2": {"field": "hi"},
-                    "y": {"field": "count", "type": "quantitative", "title": "how many"},
-                    "y2": {"datum": 0},
-                    "color": {
-                        "field": "sign",
-                        "type": "nominal",
-                        "legend": None,
-                        "scale": {
-                            "domain": list(_SIGN_COLOURS),
-                            "range": list(_SIGN_COLOURS.values()),
-                        },
-                    },
-                    "tooltip": [
-                        {"field": "lo", "type": "quantitative", "title": "from", "format": ".4~g"},
-                        {"field": "hi", "type": "quantitative", "title": "to", "format": ".4~g"},
-                        {"field": "count", "type": "quantitative", "title": "values"},
-                        {"field": "sign", "type": "nominal", "title": "bin"},
-                    ],
-                },
-            },
-            *(
-                [
-                    {
-                        "data": {"values": [{"zero": 0.0}]},
-                        "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777777"},
-                        "encoding": {"x": {"field": "zero", "type": "quantitative"}},
-                    }
-                ]
-                if lo <= 0 <= hi
-                else []
-            ),
-        ],
+        "layer": layers,
         "config": _config(),
     }
 
 
-def activation_curve_spec(x: np.ndarray, y: np.ndarray, title: str, *, height: int = 130) -> dict:
+def activation_curve_spec(x: np.ndarray, y: np.ndarray, title: str) -> dict:
     """The curve y = f(x) (points computed by vizlib) as a Vega-Lite line chart."""
     rows = [{"x": a, "y": b} for a, b in zip(x.tolist(), y.tolist(), strict=True)]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": title,
-        "height": height,
-        "data": {"values": rows},
-        "mark": {"type": "line", "strokeWidth": 3, "color": "#0072B2"},
-        "encoding": {
-            "x": {"field": "x", "type": "quantitative", "title": "x (before)"},
-            "y": {"field": "y", "type": "quantitative", "title": "f(x) (after)"},
-            "tooltip": [
-                {"field": "x", "type": "quantitative", "format": ".4~g"},
-                {"field": "y", "type": "quantitative", "format": ".4~g"},
-            ],
-        },
+        "layer": [
+            {
+                "data": {"values": rows},  # in the layer: sent as JSON (see histogram_spec)
+                "mark": {"type": "line", "strokeWidth": 3, "color": "#0072B2"},
+                "encoding": {
+                    "x": {"field": "x", "type": "quantitative", "title": "x (before)"},
+                    "y": {"field": "y", "type": "quantitative", "title": "f(x) (after)"},
+                    "tooltip": [
+                        {"field": "x", "type": "quantitative", "format": ".4~g"},
+                        {"field": "y", "type": "quantitative", "format": ".4~g"},
+                    ],
+                },
+            }
+        ],
         "config": _config(),
     }
 

@@ -220,3 +220,19 @@ def test_kernel_larger_than_the_map_and_batch_norm_of_one_value(page):
     assert metric(page, "Stage 3 output (C, H, W)") == "(4, 1, 1)"
     assert page.error[0].value.startswith("Stage 4 (Batch norm) cannot run on its input")
     assert "Expected more than 1 value per channel when training" in page.error[0].value
+
+
+def test_rgb_input_and_two_edited_kernels(page):
+    page.radio(key="source.color").set_value("RGB").run()
+    page.radio(key="stack.s1.source").set_value("edited").run()
+    page.radio(key="stack.s4.source").set_value("edited").run()
+    no_exceptions(page)
+    x = image_chw(page)
+    assert x.shape[0] == 3
+    k = vizlib.KERNELS["vertical_edge"].weights
+    y1 = vizlib.conv2d(x, np.broadcast_to(k, (1, 3, 3, 3)).astype(np.float32), padding=1)
+    y3 = vizlib.max_pool2d(vizlib.relu(y1), 2)
+    y4 = vizlib.conv2d(y3, k[None, None].astype(np.float32), padding=1)
+    assert metric(page, "Stage 1 weights (F, C, kH, kW)") == "(1, 3, 3, 3)"
+    assert metric(page, "Stage 4 output (C, H, W)") == str(y4.shape)
+    assert page.session_state["stack.s4.kernel.editor_key"]  # its own editor
