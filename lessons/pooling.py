@@ -237,7 +237,16 @@ with right:
 
 H, W = x_image.shape
 if source == "feature":
-    x = cached.run(vizlib.conv2d, x_image, kernel.weights)  # (H - kH + 1, W - kW + 1)
+    try:
+        x = cached.run(vizlib.conv2d, x_image, kernel.weights)  # (H - kH + 1, W - kW + 1)
+    except (ValueError, TypeError) as exc:  # an image smaller than the kernel
+        left.warning(
+            f"No feature map: the image ({H}×{W}) is smaller than the kernel "
+            f"({kernel.weights.shape[0]}×{kernel.weights.shape[1]}), so the image itself is "
+            f"pooled below. vizlib says: {exc}"
+        )
+        source = "image"
+if source == "feature":
     if relu:
         x = cached.run(vizlib.relu, x)
     look = "relu" if relu else "signed"  # how the map is coloured
