@@ -917,7 +917,8 @@ def augmented_batch(bases, n: int, seed: int, step: int, augment: tuple[bool, bo
     """
     flip, bright = augment
     rows, cols = bases[0].shape
-    side = max(3, int(0.8 * min(rows, cols))) if crop else min(rows, cols)
+    edge = min(rows, cols)
+    side = min(edge, max(3, int(0.8 * edge))) if crop else edge  # never more than the image
     rng = np.random.default_rng([seed, step])
     crops, factors = [], []
     for k in range(n):
