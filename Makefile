@@ -5,11 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# One BLAS thread per process: idle OpenBLAS threads spin and, with many sessions on
+# 2 cores, turned a 1.7 ms convolution into 127 ms (see benchmarks/bench_conv.py).
 
 .PHONY: run test lint browser bench clean
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port=$(PORT)
+	OPENBLAS_NUM_THREADS=1 $(PY) -m streamlit run app.py --server.port=$(PORT)
 
 test: $(VENV)/.dev browser
 	$(PY) -m ruff check .

@@ -9,19 +9,19 @@ from ui.widgets import select_image
 
 st.set_page_config(
     page_title="CNN building blocks, step by step",
-    page_icon="🧮",
+    page_icon=":material/grid_on:",
     layout="wide",
 )
 
 # Lessons in the order the tutorial teaches them.
 PAGES = [
-    st.Page("lessons/home.py", title="Start here", icon="🏁", default=True),
-    st.Page("lessons/batchnorm.py", title="Batch normalization", icon="📊"),
-    st.Page("lessons/why_convolutions.py", title="Why convolutions", icon="🧩"),
-    st.Page("lessons/convolution.py", title="Convolution step by step", icon="🔍"),
-    st.Page("lessons/volumes.py", title="Volumes and filters", icon="🧊"),
-    st.Page("lessons/stacking.py", title="Activation and stacking", icon="🥞"),
-    st.Page("lessons/pooling.py", title="Pooling", icon="🔽"),
+    st.Page("lessons/home.py", title="Start here", icon=":material/flag:", default=True),
+    st.Page("lessons/batchnorm.py", title="Batch normalization", icon=":material/equalizer:"),
+    st.Page("lessons/why_convolutions.py", title="Why convolutions", icon=":material/grid_on:"),
+    st.Page("lessons/convolution.py", title="Convolution step by step", icon=":material/search:"),
+    st.Page("lessons/volumes.py", title="Volumes and filters", icon=":material/layers:"),
+    st.Page("lessons/stacking.py", title="Activation and stacking", icon=":material/stacks:"),
+    st.Page("lessons/pooling.py", title="Pooling", icon=":material/compress:"),
 ]
 
 page = st.navigation(PAGES)

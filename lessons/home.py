@@ -26,9 +26,15 @@ with mid:
     st.caption(edge.description)
 panels.show_map(right, feature_map, "Feature map (padding “same”)")
 
-st.subheader("The lessons")
+st.subheader("The lessons, in the tutorial's order")
 st.markdown(
-    "1. **Why convolutions**: why not a dense layer on the flattened image.\n"
-    "2. **Convolution step by step**: every window's products and sum, on your image.\n"
-    "3. **Volumes and filters**: RGB inputs, filter depth, several feature maps."
+    "1. **Batch normalization**: the formula on an M × N mini-batch, train mode (batch "
+    "statistics, running averages updated) versus eval mode (running statistics).\n"
+    "2. **Why convolutions**: why not a dense layer on the flattened image.\n"
+    "3. **Convolution step by step**: every window's products and sum, on your image; the "
+    "tutorial's 5×5 example.\n"
+    "4. **Volumes and filters**: RGB inputs, filter depth must match input depth, several "
+    "feature maps.\n"
+    "5. **Activation and stacking**: ReLU and friends, layers stacked, receptive fields growing.\n"
+    "6. **Pooling**: max and average pooling, window by window."
 )
