@@ -8,6 +8,8 @@ versus convolution; the same layer as PyTorch code. Every number comes from vizl
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -50,18 +52,6 @@ def _show_tutorial() -> None:
     st.session_state["source.kind"] = "Tutorial 5×5 grid"
     kernel_editor.load_preset(KERNEL, "vertical_edge")
     st.session_state.update(DEFAULTS)
-
-
-def _move(delta: int) -> None:
-    """Previous/next output position in scan order (row by row)."""
-    out_h, out_w = st.session_state.get(f"{K}.out_shape", (1, 1))
-    index = st.session_state[f"{K}.row"] * out_w + st.session_state[f"{K}.col"]
-    index = (index + delta) % (out_h * out_w)
-    st.session_state[f"{K}.row"], st.session_state[f"{K}.col"] = divmod(index, out_w)
-
-
-def _pick_output(row: int, col: int) -> None:
-    st.session_state[f"{K}.row"], st.session_state[f"{K}.col"] = row, col
 
 
 def _pick_input(row: int, col: int, geometry: tuple) -> None:
@@ -315,20 +305,13 @@ if feature_map is None:
     st.info("Choose settings for which the kernel fits (see above) to see the steps.")
 else:
     out_h, out_w = feature_map.shape
-    st.session_state[f"{K}.row"] = min(int(st.session_state[f"{K}.row"]), out_h - 1)
-    st.session_state[f"{K}.col"] = min(int(st.session_state[f"{K}.col"]), out_w - 1)
     st.markdown(
         "Choose an output position with the numbers or buttons, or click a block of the small "
         "input or feature map (they are drawn at reduced resolution: a click picks the block's "
         "centre). The player below scans the positions in order, in your browser."
     )
     controls, k1, k2 = st.columns([2, 3, 3], gap="medium")
-    row = controls.number_input("Output row", 0, out_h - 1, step=1, key=f"{K}.row")
-    col = controls.number_input("Output column", 0, out_w - 1, step=1, key=f"{K}.col")
-    b1, b2 = controls.columns(2)
-    b1.button("◀ Previous", on_click=_move, args=(-1,), key=f"{K}.prev", width="stretch")
-    b2.button("Next ▶", on_click=_move, args=(1,), key=f"{K}.next", width="stretch")
-    controls.caption("Previous/next go row by row, like the player below.")
+    row, col = stepview.select_position(controls, K, (out_h, out_w))
 
     step = vizlib.conv_step(
         x,
@@ -363,7 +346,7 @@ else:
         feature_map,
         key=f"{K}.pick_out",
         current=(int(row), int(col), 1, 1),
-        on_pick=_pick_output,
+        on_pick=partial(stepview.set_position, K),
         colors=stepview.ramp(cmap),
         domain=(-lim, lim),
         title=f"Feature map {out_h}×{out_w}",

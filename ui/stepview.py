@@ -836,3 +836,42 @@ def ramp(cmap: str, n: int = 11) -> list[str]:
     """``n`` evenly spaced colours of a colour map, for :func:`pick_chart`."""
     table = render.lut(cmap)
     return _hex(table[np.linspace(0, 255, n).round().astype(int)])
+
+
+# --------------------------------------------------------------------------- position controls
+
+
+def set_position(key: str, row: int, col: int) -> None:
+    """Callback: choose output position (row, col) for the lesson namespaced ``key``."""
+    st.session_state[f"{key}.row"], st.session_state[f"{key}.col"] = int(row), int(col)
+
+
+def move_position(key: str, delta: int) -> None:
+    """Callback: previous/next output position in scan order (row by row, wrapping)."""
+    out_h, out_w = st.session_state.get(f"{key}.out_shape", (1, 1))
+    index = st.session_state[f"{key}.row"] * out_w + st.session_state[f"{key}.col"]
+    index = (index + delta) % (out_h * out_w)
+    set_position(key, *divmod(index, out_w))
+
+
+def select_position(container, key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
+    """Row/column inputs and previous/next buttons for one output position.
+
+    The stored position is clamped to ``out_shape`` first, so a setting that
+    shrinks the output never leaves the inputs out of range. Session keys:
+    ``{key}.row``, ``{key}.col``, ``{key}.out_shape``.
+    """
+    out_h, out_w = (int(n) for n in out_shape)
+    st.session_state[f"{key}.out_shape"] = (out_h, out_w)
+    for name, size in (("row", out_h), ("col", out_w)):
+        value = int(st.session_state.get(f"{key}.{name}", 0))
+        st.session_state[f"{key}.{name}"] = min(max(value, 0), size - 1)
+    row = container.number_input("Output row", 0, out_h - 1, step=1, key=f"{key}.row")
+    col = container.number_input("Output column", 0, out_w - 1, step=1, key=f"{key}.col")
+    b1, b2 = container.columns(2)
+    b1.button(
+        "◀ Previous", on_click=move_position, args=(key, -1), key=f"{key}.prev", width="stretch"
+    )
+    b2.button("Next ▶", on_click=move_position, args=(key, 1), key=f"{key}.next", width="stretch")
+    container.caption("Previous/next go row by row, like the player below.")
+    return int(row), int(col)
