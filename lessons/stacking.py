@@ -540,10 +540,41 @@ lines = [
     f"({100 * f.size[0] * f.size[1] / (H * W):.2f}% of this {H}×{W} image)."
     for depth, f in conv_depths
 ]
+first_conv = next((r for r in ok if r.stage.kind == "conv"), None)
+if first_conv is not None:
+    w = first_conv.weight  # (F, C, kH, kW)
+    source = x if first_conv.index == 0 else results[first_conv.index - 1].output
+    b = float(source.mean())  # a flat patch as bright as the average input value
+    lim = max(float(np.max(np.abs(first_conv.output))), 1e-12)  # the stage's colour scale
+    parts = []
+    for f in range(min(w.shape[0], 8)):
+        flat = b * float(w[f].sum())
+        hue = "red" if flat > 0 else "blue"
+        colour = (
+            "near white"
+            if abs(flat) < 0.05 * lim
+            else f"light {hue}"
+            if abs(flat) < 0.3 * lim
+            else hue
+        )
+        parts.append(
+            f"filter {f + 1}: Σw = {format_number(float(w[f].sum()))}, so "
+            f"{format_number(b)}·Σw = {format_number(flat)} ({colour})"
+        )
+    lines.append(
+        f"- On screen, stage {first_conv.index + 1}: a flat patch of value b gives b·Σw (b times "
+        f"the sum of the weights), so Σw sets the colour of the flat areas (here b = "
+        f"{format_number(b)}, the input's mean) and only changes, such as edges, add more: "
+        + "; ".join(parts)
+        + ". Compare with the maps above: a filter whose weights add up to about 0 leaves flat "
+        "areas white and lights up at edges."
+    )
+small = conv_depths[0][1].size[0] if conv_depths else 3
 st.markdown(
     "What a unit *can* respond to is limited by what it sees:\n"
     + ("\n".join(lines) + "\n" if lines else "")
-    + "- A 3×3 field can hold an edge, a spot or a change of colour, not an eye. A field a "
+    + f"- A {small}×{small} field can hold an edge, a spot or a change of colour, not an eye. A "
+    "field a "
     "few times larger can hold a *combination* of the first layer's patterns: a corner, a "
     "stripe pattern, a texture. Larger still: parts of objects, then objects. That is the "
     "hierarchy **edges → textures → parts → objects**.\n"
