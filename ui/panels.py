@@ -11,7 +11,15 @@ import numpy as np
 from ui import render
 from vizlib.conv import format_number
 
-__all__ = ["MAP_VIEWS", "colorbar_png", "show_image", "show_map", "show_png", "view_values"]
+__all__ = [
+    "MAP_VIEWS",
+    "colorbar_png",
+    "map_picture",
+    "show_image",
+    "show_map",
+    "show_png",
+    "view_values",
+]
 
 #: How a feature map can be shown. "signed" keeps negative responses visible.
 MAP_VIEWS = {
@@ -58,6 +66,31 @@ def show_image(container, pixels: np.ndarray, title: str, *, max_side: int = 640
     show_png(container, pic.png, caption)
 
 
+def map_picture(
+    values: np.ndarray,
+    *,
+    cmap: str = render.DIVERGING_CMAPS[0],
+    view: str = "signed",
+    vlim: float | None = None,
+    max_side: int = 640,
+) -> render.Picture:
+    """Colour a 2-D map for :func:`show_map` (no Streamlit calls; cacheable).
+
+    "signed" views use a diverging map with limits ``±max|value|`` (or
+    ``±vlim``), so white is exactly 0 and the sign stays visible; "abs" and
+    "relu" views use a sequential map from 0.
+    """
+    shown = view_values(values, view)
+    if view == "signed":
+        lim = vlim if vlim else max(float(np.max(np.abs(shown))), 1e-12)
+        vmin, vmax = -lim, lim
+    else:  # magnitudes: a sequential map, dark = 0
+        cmap = render.SEQUENTIAL_CMAP
+        vmin = 0.0
+        vmax = vlim if vlim else max(float(np.max(shown)), 1e-12)
+    return render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
+
+
 def show_map(
     container,
     values: np.ndarray,
@@ -67,6 +100,7 @@ def show_map(
     view: str = "signed",
     vlim: float | None = None,
     max_side: int = 640,
+    picture: render.Picture | None = None,
 ) -> render.Picture:
     """Show a 2-D feature map on a diverging colour map centred at zero.
 
@@ -80,24 +114,18 @@ def show_map(
         See :data:`MAP_VIEWS`. "signed" uses limits symmetric about zero.
     vlim : float, optional
         Shared colour limit (``±vlim``) so several maps compare fairly.
+    picture : render.Picture, optional
+        The map already coloured by :func:`map_picture` (e.g. from a cache).
     """
-    shown = view_values(values, view)
-    if view == "signed":
-        lim = vlim if vlim else max(float(np.max(np.abs(shown))), 1e-12)
-        vmin, vmax = -lim, lim
-    else:  # magnitudes: a sequential map, dark = 0
-        cmap = render.SEQUENTIAL_CMAP
-        vmin = 0.0
-        vmax = vlim if vlim else max(float(np.max(shown)), 1e-12)
-    pic = render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
+    pic = picture or map_picture(values, cmap=cmap, view=view, vlim=vlim, max_side=max_side)
     shape = "×".join(str(n) for n in values.shape)
     lo, hi = float(np.min(values)), float(np.max(values))
     caption = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
     show_png(container, pic.png, caption)
-    show_png(container, colorbar_png(cmap), None, alt=f"colour bar for {title}")
-    mid = "0" if view == "signed" else format_number((vmin + vmax) / 2)
+    show_png(container, colorbar_png(pic.cmap), None, alt=f"colour bar for {title}")
+    mid = "0" if view == "signed" else format_number((pic.vmin + pic.vmax) / 2)
     container.caption(
-        f"colour scale: {format_number(vmin)} ← {mid} → {format_number(vmax)}"
+        f"colour scale: {format_number(pic.vmin)} ← {mid} → {format_number(pic.vmax)}"
         + (" (white = 0)" if view == "signed" else "")
     )
     return pic

@@ -275,10 +275,5 @@ def pool_stepview(
         start=start,
         loop=every,
         theme=theme,
-        note=(
-            "All positions are loaded."
-            if every
-            else f"{len(positions)} positions around the chosen one are loaded; "
-            "choose another position on the page to go further."
-        ),
+        note=stepview.loaded_note(len(positions), every),
     )

@@ -216,20 +216,11 @@ def filter_html(block: np.ndarray, names: tuple[str, ...], bias: float, title: s
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _map_png(
+def _map_picture(
     maps_digest: str, index: int, view: str, vlim: float | None, _plane: np.ndarray
-) -> tuple[bytes, float, float, str]:
-    """Colour one feature map as :func:`ui.panels.show_map` does; cached on the maps' digest."""
-    shown = panels.view_values(_plane, view)
-    cmap = render.DIVERGING_CMAPS[0]
-    if view == "signed":
-        lim = vlim if vlim else max(float(np.max(np.abs(shown))), 1e-12)
-        vmin, vmax = -lim, lim
-    else:  # magnitudes: a sequential map, dark = 0
-        cmap = render.SEQUENTIAL_CMAP
-        vmin, vmax = 0.0, vlim if vlim else max(float(np.max(shown)), 1e-12)
-    pic = render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=480)
-    return pic.png, vmin, vmax, cmap
+) -> render.Picture:
+    """:func:`ui.panels.map_picture` of one feature map, cached on the maps' digest."""
+    return panels.map_picture(_plane, view=view, vlim=vlim, max_side=480)
 
 
 def show_feature_map(
@@ -247,15 +238,5 @@ def show_feature_map(
     ``maps_digest`` identifies the whole output volume (``ui.cached.digest``),
     so a rerun that does not change the maps re-sends cached PNG bytes.
     """
-    png, vmin, vmax, cmap = _map_png(maps_digest, index, view, vlim, plane)
-    shape = "×".join(str(n) for n in plane.shape)
-    lo, hi = float(np.min(plane)), float(np.max(plane))
-    panels.show_png(
-        container, png, f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
-    )
-    panels.show_png(container, panels.colorbar_png(cmap), None, alt=f"colour bar for {title}")
-    mid = "0" if view == "signed" else format_number((vmin + vmax) / 2)
-    container.caption(
-        f"colour scale: {format_number(vmin)} ← {mid} → {format_number(vmax)}"
-        + (" (white = 0)" if view == "signed" else "")
-    )
+    picture = _map_picture(maps_digest, index, view, vlim, plane)
+    panels.show_map(container, plane, title, view=view, vlim=vlim, picture=picture)

@@ -410,12 +410,7 @@ def conv_stepview(
         start=start,
         loop=every,
         theme=theme,
-        note=(
-            "All positions are loaded."
-            if every
-            else f"{len(positions)} positions around the chosen one are loaded; "
-            "choose another position on the page to go further."
-        ),
+        note=loaded_note(len(positions), every),
     )
 
 
@@ -836,6 +831,16 @@ def ramp(cmap: str, n: int = 11) -> list[str]:
     """``n`` evenly spaced colours of a colour map, for :func:`pick_chart`."""
     table = render.lut(cmap)
     return _hex(table[np.linspace(0, 255, n).round().astype(int)])
+
+
+def loaded_note(count: int, every: bool) -> str:
+    """The player's note on how many positions it holds."""
+    if every:
+        return "All positions are loaded."
+    return (
+        f"{count} positions around the chosen one are loaded; "
+        "choose another position on the page to go further."
+    )
 
 
 # --------------------------------------------------------------------------- position controls
