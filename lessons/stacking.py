@@ -512,8 +512,8 @@ def receptive_field_part() -> None:
         st.caption(
             "Stride and pooling multiply the jump, so every later layer's kernel covers more "
             "input pixels per tap: that is why fields grow fast after pooling. Padding shifts a "
-            "field outwards; the part outside the image reads zeros. A dilation leaves gaps: "
-            "count the pixels that feed the unit against r×r."
+            "field outwards; the part outside the image reads zeros. A dilation, or a stride "
+            "longer than the kernel, leaves gaps: count the pixels that feed the unit against r×r."
         )
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
 

@@ -268,8 +268,8 @@ def receptive_field_mask(input_shape, layers, row: int, col: int) -> np.ndarray:
     ndarray of bool, shape (H, W)
         True where a pixel lies under some window on the path to the unit.
         Padding reads no pixel, and units dropped by rounding read none, so
-        this can be smaller than :meth:`ReceptiveField.window`; a dilation
-        leaves holes.
+        this can be smaller than :meth:`ReceptiveField.window`; a dilation,
+        or a stride longer than the kernel, leaves holes.
 
     Raises
     ------

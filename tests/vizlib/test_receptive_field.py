@@ -158,6 +158,15 @@ def test_tutorial_grid_mask():
     np.testing.assert_array_equal(mask, expected)
 
 
+def test_stride_longer_than_the_kernel_leaves_holes():
+    # 1×1 windows every 2 pixels, then a 2×2 window: it reads pixels 0 and 2 of each axis.
+    layers = [LayerGeometry(1, stride=2), LayerGeometry(2)]
+    assert receptive_field(layers).size == (3, 3)
+    mask = receptive_field_mask((6, 6), layers, 0, 0)
+    assert mask.sum() == 4
+    assert mask[0, 0] and mask[0, 2] and mask[2, 0] and mask[2, 2]
+
+
 def test_pixels_dropped_by_rounding_are_not_in_the_mask():
     # Stride 2 on 5 rows drops row 4; the closed-form window still reaches it.
     layers = [LayerGeometry(2, stride=2), LayerGeometry(3, padding=1)]
@@ -216,12 +225,14 @@ def test_closed_form_equals_mask_inside_the_image(layers, data):
     mask = receptive_field_mask(shape, layers, row, col)
     if all(lo >= 0 and hi <= n for (lo, hi), n in zip(window, shape, strict=True)):
         assert bounding_box(mask) == window
-        if all(layer.dilation == (1, 1) for layer in layers):
+        if all(g.dilation == (1, 1) and g.stride <= g.kernel_size for g in layers):
             assert mask.sum() == rf.size[0] * rf.size[1]  # a full rectangle
     elif mask.any():
         (r0, r1), (c0, c1) = clip(window, shape)
         (m0, m1), (n0, n1) = bounding_box(mask)
         assert r0 <= m0 and m1 <= r1 and c0 <= n0 and n1 <= c1
+    # A dilation, or a stride longer than the kernel, leaves holes: never more than r×r.
+    assert mask.sum() <= rf.size[0] * rf.size[1]
 
 
 def test_receptive_fields_grow_and_match_the_last():
