@@ -30,6 +30,13 @@ def markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def torch_code(at: AppTest) -> str:
+    """The "As PyTorch code" block (other code boxes, e.g. a share link, may follow it)."""
+    found = [c.value for c in at.code if "nn.Sequential(" in c.value]
+    assert len(found) == 1, [c.value for c in at.code]
+    return found[0]
+
+
 def conv(x, seed, filters=4, size=3, **kw):
     w = vizlib.random_kernel((filters, x.shape[0], size, size), seed).astype(np.float32)
     return vizlib.conv2d(x, w, **kw)
@@ -67,7 +74,7 @@ def test_default_pipeline_shapes_maps_and_code(page):
         f"{vizlib.conv.format_number(lo)}, max {vizlib.conv.format_number(hi)})"
     )
     assert expected in captions
-    code = page.code[-1].value
+    code = torch_code(page)
     assert "nn.Conv2d(4, 4, kernel_size=3, stride=1, padding=1, bias=False)" in code
     assert f"# MaxPool2d (1, 4, {y3.shape[1]}, {y3.shape[2]})" in code
 
@@ -136,7 +143,7 @@ def test_each_stage_type(page):
     assert table["mean (before)"][0] == vizlib.conv.format_number(layer.last_stats.batch_mean[0])
     assert table["variance (biased)"][0] == vizlib.conv.format_number(layer.last_stats.batch_var[0])
     assert "Tanh" in markdown(page) and ":green-badge[used in your pipeline]" in markdown(page)
-    code = page.code[-1].value
+    code = torch_code(page)
     assert "nn.Tanh()" in code and "nn.AvgPool2d(kernel_size=3, stride=3)" in code
     assert "nn.BatchNorm2d(1)" in code
     # Receptive field: conv 3 (3) → tanh → avg pool 3 stride 3 (3 + 2 = 5) → bn (5).
@@ -156,7 +163,7 @@ def test_edited_kernel_is_used(page):
     y1 = vizlib.conv2d(x, kernel[None, None].astype(np.float32), padding=1)
     assert metric(page, "Stage 1 output (C, H, W)") == str(y1.shape)
     assert metric(page, "Before: values < 0") == f"{int((y1 < 0).sum()):,}"
-    assert "[[2, 0, -1], [1, 0, -1], [1, 0, -1]]" in page.code[-1].value
+    assert "[[2, 0, -1], [1, 0, -1], [1, 0, -1]]" in torch_code(page)
 
 
 def test_random_filters_and_fewer_stages(page):
@@ -198,7 +205,7 @@ def test_pool_window_larger_than_the_map(page):
     assert not has_metric(page, "Stage 3 output (C, H, W)")
     assert not has_metric(page, "Stage 4 output (C, H, W)")
     assert metric(page, "Receptive field after stage 2") == "3×3 pixels"
-    assert "left out: it does not fit its input" in page.code[-1].value
+    assert "left out: it does not fit its input" in torch_code(page)
     # Back to a window that fits: the error goes away.
     page.selectbox(key="stack.s3.pool_size").set_value(2).run()
     assert not page.error
