@@ -9,7 +9,7 @@ to their own code. Never imports streamlit or matplotlib.
 from vizlib._shapes import output_size
 from vizlib.activations import ACTIVATIONS, leaky_relu, relu, sigmoid, tanh
 from vizlib.batchnorm import BatchNorm, BatchNormStats
-from vizlib.conv import ConvStep, conv2d, conv_step
+from vizlib.conv import ConvStep, conv2d, conv_step, format_number
 from vizlib.images import (
     MLP_EXAMPLE,
     TUTORIAL_GRID,
@@ -21,6 +21,13 @@ from vizlib.images import (
 )
 from vizlib.kernels import KERNELS, Kernel, parse_kernel, random_kernel
 from vizlib.pooling import PoolStep, avg_pool2d, max_pool2d, pool_step
+from vizlib.receptive_field import (
+    LayerGeometry,
+    ReceptiveField,
+    receptive_field,
+    receptive_field_mask,
+    receptive_fields,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,11 +39,14 @@ __all__ = [
     "ConvStep",
     "ImageLoadError",
     "Kernel",
+    "LayerGeometry",
     "LoadedImage",
     "PoolStep",
+    "ReceptiveField",
     "avg_pool2d",
     "conv2d",
     "conv_step",
+    "format_number",
     "leaky_relu",
     "load_image",
     "max_pool2d",
@@ -44,6 +54,9 @@ __all__ = [
     "parse_kernel",
     "pool_step",
     "random_kernel",
+    "receptive_field",
+    "receptive_field_mask",
+    "receptive_fields",
     "relu",
     "sample_images",
     "sigmoid",
