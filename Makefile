@@ -13,7 +13,7 @@ PORT   ?= 8501
 run: $(VENV)/.runtime
 	OPENBLAS_NUM_THREADS=1 $(PY) -m streamlit run app.py --server.port=$(PORT)
 
-test: $(VENV)/.dev browser
+test: $(VENV)/.dev $(VENV)/.torch browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -36,6 +36,17 @@ $(VENV)/.runtime: requirements.txt $(VENV)/.created
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.created
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
+
+# Optional reference: PyTorch's CPU wheel where this machine carries one (/opt/wheels), so
+# the cross-checks against torch run as well (they skip without it). Installs only that
+# file: never lets pip fetch a (multi-GB) torch build from an index.
+TORCH_WHEEL := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
+
+$(VENV)/.torch: $(VENV)/.dev
+ifneq ($(TORCH_WHEEL),)
+	-$(PY) -m pip install --quiet "$(TORCH_WHEEL)"
+endif
+	touch $@
 
 # Browser tests drive Debian's chromium through Playwright (no browser download).
 browser:
