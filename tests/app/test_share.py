@@ -1,0 +1,159 @@
+"""Shareable links: settings in the query string come in, show up, and go back out."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import vizlib
+from tests.app.conftest import APP, TIMEOUT, no_exceptions, open_page
+from ui import share
+
+CONV = "lessons/convolution.py"
+POOL = "lessons/pooling.py"
+VERTICAL = "1,0,-1;1,0,-1;1,0,-1"
+
+
+def _open(params: dict, page: str | None = CONV) -> AppTest:
+    """A fresh session opened with ``params`` in the URL, on ``page``."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    if page is not None:
+        at.switch_page(page)
+    at.run()
+    return at
+
+
+def _warnings(at) -> str:
+    return " ".join(w.value for w in at.warning)
+
+
+def test_a_link_sets_the_image_kernel_and_sliding(tmp_path):
+    at = _open({"src": "grid", "k": VERTICAL, "stride": "2", "row": "1", "col": "1"})
+    no_exceptions(at)
+    assert at.number_input(key="conv.stride").value == 2
+    assert at.session_state["source.kind"] == "Tutorial 5×5 grid"
+    np.testing.assert_array_equal(
+        at.session_state["conv.kernel.valid"], vizlib.KERNELS["vertical_edge"].weights
+    )
+    assert at.selectbox(key="conv.kernel.preset").value == "vertical_edge"
+    grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
+    step = vizlib.conv_step(grid, vizlib.KERNELS["vertical_edge"].weights, 1, 1, stride=2)
+    assert at.code[0].value == step.expression()
+    assert "Some settings" not in _warnings(at)
+    # What came in goes back out unchanged.
+    assert at.query_params == {
+        "src": "grid",
+        "k": VERTICAL,
+        "stride": "2",
+        "row": "1",
+        "col": "1",
+    }
+
+
+def test_defaults_leave_the_link_empty(app):
+    open_page(app, CONV)
+    no_exceptions(app)
+    assert app.query_params == {}
+    open_page(app, POOL)
+    assert app.query_params == {}
+
+
+def test_changes_are_written_to_the_link_and_page_scoped(app):
+    open_page(app, CONV)
+    app.number_input(key="conv.stride").set_value(3).run()
+    app.selectbox(key="conv.padding_mode").set_value("reflect").run()
+    app.radio(key="source.color").set_value("RGB").run()
+    assert app.query_params == {"stride": "3", "pad_mode": "reflect", "color": "rgb"}
+    open_page(app, POOL)  # another page's settings leave the link; the image's stay
+    assert app.query_params == {"color": "rgb"}
+    app.number_input(key="pool.k").set_value(3).run()
+    assert app.query_params["pool_k"] == "3"
+
+
+def test_an_edited_kernel_is_written_exactly():
+    at = _open({"k": "0.1111111111111111,0.5;-2,1e-3"})
+    no_exceptions(at)
+    assert at.query_params["k"] == "0.1111111111111111,0.5;-2,0.001"
+    np.testing.assert_array_equal(
+        at.session_state["conv.kernel.valid"], [[0.1111111111111111, 0.5], [-2, 0.001]]
+    )
+    # A user-loaded kernel that is not a preset keeps the default preset in the box.
+    assert at.selectbox(key="conv.kernel.preset").value == "edge_detector"
+
+
+@pytest.mark.parametrize(
+    ("params", "expect"),
+    [
+        ({"stride": "99"}, ("conv.stride", 16)),
+        ({"stride": "-4"}, ("conv.stride", 1)),
+        ({"res": "300"}, ("source.max_side", 256)),
+        ({"pad": "1e9"}, ("conv.pad", 10)),
+    ],
+)
+def test_out_of_range_values_are_clamped_with_a_notice(params, expect):
+    at = _open(params)
+    no_exceptions(at)
+    key, value = expect
+    assert at.session_state[key] == value
+    assert "Some settings in the link could not be used" in _warnings(at)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"stride": "two"},
+        {"stride": "nan"},
+        {"dil": "1.5"},
+        {"k": "1," * 5000},
+        {"k": "1,2;3"},
+        {"k": "nan,1;1,1"},
+        {"k": ";".join(["1," * 11 + "1"] * 12)},
+        {"pad_mode": "<script>alert(1)</script>"},
+        {"src": "Upload"},
+        {"sample": "../../etc/passwd"},
+        {"color": ""},
+        {"pool_k": "3", "pool_relu": "maybe"},
+    ],
+)
+def test_hostile_values_are_ignored_with_a_notice(params):
+    at = _open(params)
+    no_exceptions(at)
+    assert "Some settings in the link could not be used" in _warnings(at)
+    assert not at.error
+    np.testing.assert_array_equal(
+        at.session_state["conv.kernel.valid"], vizlib.KERNELS["edge_detector"].weights
+    )
+    assert at.session_state["source.kind"] == "Sample photo"
+
+
+def test_notice_is_shown_once_and_unknown_names_are_left_alone():
+    at = _open({"stride": "x", "utm_source": "mail"})
+    assert "stride=x" in _warnings(at)
+    at.run()
+    assert "Some settings" not in _warnings(at)
+    assert at.query_params == {"utm_source": "mail"}
+
+
+def test_pooling_settings_travel():
+    at = _open({"pool_mode": "avg", "pool_k": "3", "pool_same": "0", "pool_stride": "1"}, POOL)
+    no_exceptions(at)
+    assert at.radio(key="pool.mode").value == "avg"
+    assert at.number_input(key="pool.k").value == 3
+    assert at.number_input(key="pool.stride").value == 1
+    assert at.query_params == {"pool_mode": "avg", "pool_k": "3", "pool_same": "0",
+                               "pool_stride": "1"}  # fmt: skip
+
+
+def test_link_box_shows_the_page_and_query():
+    at = _open({"stride": "2"})
+    links = [c.value for c in at.code if c.value.endswith("convolution?stride=2")]
+    assert len(links) == 1
+
+
+def test_encode_kernel_round_trips():
+    for slug, kernel in vizlib.KERNELS.items():
+        text = share.encode_kernel(kernel.weights)
+        np.testing.assert_array_equal(vizlib.parse_kernel(text), kernel.weights, err_msg=slug)
+    assert share.encode_kernel(vizlib.KERNELS["edge_detector"].weights) == (
+        "-1,-1,-1;-1,8,-1;-1,-1,-1"
+    )
