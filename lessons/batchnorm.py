@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, panels
+from ui import cached, panels, share
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -183,6 +183,7 @@ def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
 
 @st.fragment
 def part_mxn() -> None:
+    share.write_to_url()  # a fragment rerun keeps the link up to date
     st.header("1 · A mini-batch as an M × N table")
     st.markdown(
         "Batch norm treats a mini-batch as a table: **M examples** (rows) × **N features** "
@@ -496,6 +497,7 @@ def train_steps(k: int, settings: dict) -> None:
 
 @st.fragment
 def part_train_eval() -> None:
+    share.write_to_url()  # a fragment rerun keeps the link up to date
     st.header("2 · Train mode versus eval mode")
     st.markdown(
         "In **train mode** the layer normalises with the batch's own mean and variance, and "
@@ -999,6 +1001,7 @@ def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
 
 @st.fragment
 def part_images() -> None:
+    share.write_to_url()  # a fragment rerun keeps the link up to date
     st.header("3 · On images: BatchNorm2d over feature maps")
     st.markdown(
         "After a convolution, each **channel** (one filter's feature map) is one feature. "

@@ -226,6 +226,8 @@ def _kernel_param(name: str, key: str, default_slug: str, page: str) -> Param:
 _SAMPLES = [s.key for s in vizlib.sample_images()]
 _CONV = "convolution"
 _POOL = "pooling"
+_BN = "batchnorm"
+_NUM = {"encode": _number_text}
 
 PARAMS: tuple[Param, ...] = (
     # The image (every page).
@@ -269,6 +271,20 @@ PARAMS: tuple[Param, ...] = (
     Param("pool_cip", "pool.count_include_pad", True, _bool, page=_POOL, encode=_encode_bool),
     Param("pool_row", "pool.row", 0, _int_in(0, 4096), page=_POOL),
     Param("pool_col", "pool.col", 0, _int_in(0, 4096), page=_POOL),
+    # Batch normalization (its parts are fragments: each one calls write_to_url()).
+    Param("bn_M", "bn.m.M", 8, _int_in(1, 64), page=_BN),
+    Param("bn_N", "bn.m.N", 3, _int_in(1, 6), page=_BN),
+    Param("bn_seed", "bn.m.seed", 0, _int_in(0, 10_000), page=_BN),
+    Param("bn_size", "bn.t.size", 16, _int_in(1, 256), page=_BN),
+    Param("bn_mean", "bn.t.mean", 5.0, _float_in(-100.0, 100.0), page=_BN, **_NUM),
+    Param("bn_spread", "bn.t.spread", 2.0, _float_in(0.0, 50.0), page=_BN, **_NUM),
+    Param("bn_drift", "bn.t.drift", 0.0, _float_in(-5.0, 5.0), page=_BN, **_NUM),
+    Param("bn_tseed", "bn.t.seed", 0, _int_in(0, 10_000), page=_BN),
+    Param("bn_cumulative", "bn.t.cumulative", False, _bool, page=_BN, encode=_encode_bool),
+    Param("bn_momentum", "bn.t.momentum", 0.1, _float_in(0.0, 1.0), page=_BN, **_NUM),
+    Param("bn_images", "bn.i.N", 8, _int_in(2, 16), page=_BN),
+    Param("bn_batches", "bn.i.K", 20, _int_in(0, 50), page=_BN),
+    Param("bn_iseed", "bn.i.seed", 0, _int_in(0, 10_000), page=_BN),
 )  # fmt: skip
 
 _BY_NAME = {p.name: p for p in PARAMS}

@@ -157,3 +157,15 @@ def test_encode_kernel_round_trips():
     assert share.encode_kernel(vizlib.KERNELS["edge_detector"].weights) == (
         "-1,-1,-1;-1,8,-1;-1,-1,-1"
     )
+
+
+def test_batchnorm_settings_travel_and_fragments_update_the_link():
+    at = _open({"bn_M": "12", "bn_size": "300", "bn_mean": "-2.5"}, "lessons/batchnorm.py")
+    no_exceptions(at)
+    assert at.slider(key="bn.m.M").value == 12
+    assert at.slider(key="bn.t.size").value == 256  # clamped, with a notice
+    assert at.number_input(key="bn.t.mean").value == -2.5
+    assert "bn_size=300" in _warnings(at)
+    assert at.query_params == {"bn_M": "12", "bn_size": "256", "bn_mean": "-2.5"}
+    at.number_input(key="bn.t.seed").set_value(7).run()  # a fragment's own rerun in a browser
+    assert at.query_params["bn_tseed"] == "7"
