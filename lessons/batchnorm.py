@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, share
+from ui import cached, exports, panels, share
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -594,6 +594,7 @@ def part_train_eval() -> None:
         m5.metric("last batch var (÷(n−1))", "—")
 
     running_stats_charts(history)
+    exports.history_download(st, history)
     last_update(history)
     two_batches(layer, settings)
     fresh_layer_pitfall(layer, settings)

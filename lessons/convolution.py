@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, kernel_editor, panels, render, stepview
+from ui import cached, exports, kernel_editor, panels, render, stepview
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -298,6 +298,7 @@ if max(H, W) <= SMALL:
 if feature_map is not None and max(feature_map.shape) <= SMALL:
     c_out.markdown(f"**Feature map values ({feature_map.shape[0]}×{feature_map.shape[1]})**")
     c_out.table(_number_table(panels.view_values(feature_map, view)))
+exports.conv_downloads(st, KERNEL, kernel, feature_map, cmap=cmap, view=view)
 
 # ---- 3. Step by step
 st.header("3. One output value, step by step")
@@ -380,6 +381,7 @@ else:
     st.code(step.expression(), language=None, wrap_lines=True)
     if kw <= 7 and kh <= 11:
         st.latex(_latex_rows(step.latex(), kh, kw))
+    exports.step_downloads(st, K, step, label=image.label)
     st.caption(
         "Check: the feature map holds "
         f"{format_number(feature_map[step.row, step.col])} at this position."
