@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, kernel_editor, panels, render, stepview
+from ui import cached, exports, kernel_editor, panels, render, selfcheck, stepview
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -295,7 +295,7 @@ else:
 if max(H, W) <= SMALL:
     c_in.markdown("**Input values**")
     c_in.table(_number_table(x))
-if feature_map is not None and max(feature_map.shape) <= SMALL:
+if feature_map is not None and max(feature_map.shape) <= SMALL and not selfcheck.is_on(K):
     c_out.markdown(f"**Feature map values ({feature_map.shape[0]}×{feature_map.shape[1]})**")
     c_out.table(_number_table(panels.view_values(feature_map, view)))
 exports.conv_downloads(st, KERNEL, kernel, feature_map, cmap=cmap, view=view)
@@ -353,83 +353,93 @@ else:
         title=f"Feature map {out_h}×{out_w}",
     )
 
-    html = stepview.conv_stepview(
-        x,
-        used,
-        feature_map,
-        int(row),
-        int(col),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        padding_mode=padding_mode,
-        cmap=cmap,
-        input_label=f"Input ({image.label})",
-        theme=st.context.theme.type,
+    revealed = selfcheck.predict_first(
+        st,
+        K,
+        float(step.total),
+        f"the output at row {step.row}, column {step.col}",
+        token=f"{step.row},{step.col}:{float(step.total)!r}",
     )
-    stepview.show(html, alt="Step-by-step player: the window, kernel, products and sum")
-
-    n_pad = int(step.is_padding.sum())
-    reads = f"rows {top} to {top + span_r - 1}, columns {left_col} to {left_col + span_c - 1}" + (
-        f" ({n_pad} of {kh * kw} taps fall in the padding)" if n_pad else ""
-    )
-    st.markdown(
-        f"**Output row {step.row}, column {step.col} = {format_number(step.total)}.** "
-        f"The kernel reads input {reads}; each input value is multiplied by the weight on top "
-        "of it and the products are added up:"
-    )
-    st.code(step.expression(), language=None, wrap_lines=True)
-    if kw <= 7 and kh <= 11:
-        st.latex(_latex_rows(step.latex(), kh, kw))
-    exports.step_downloads(st, K, step, label=image.label)
-    st.caption(
-        "Check: the feature map holds "
-        f"{format_number(feature_map[step.row, step.col])} at this position."
-    )
-
-    # ---- 4. Correlation versus convolution
-    st.header("4. Cross-correlation or convolution?")
-    other = kernel if flip else np.flip(kernel)  # the other operation's kernel
-    twin = vizlib.conv_step(
-        x,
-        other,
-        int(row),
-        int(col),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        padding_mode=padding_mode,
-    )
-    corr, conv = (twin, step) if flip else (step, twin)
-    st.markdown(
-        "A **true convolution** (as in signal processing and `scipy.signal.convolve2d`) flips the "
-        "kernel top-to-bottom and left-to-right before sliding it; here that is `np.flip(kernel)` "
-        "before `vizlib.conv2d`. CNN layers (PyTorch's `conv2d`) skip the flip: they compute a "
-        "**cross-correlation**. For the same window:"
-    )
-    m1, m2 = st.columns(2)
-    m1.metric("Cross-correlation (kernel as is)", format_number(corr.total))
-    m2.metric("True convolution (kernel flipped)", format_number(conv.total))
-    if np.array_equal(kernel, np.flip(kernel)):
-        st.caption("This kernel is symmetric: flipping changes nothing, so both give the same.")
-    elif np.array_equal(kernel, -np.flip(kernel)):
-        st.caption(
-            "Flipping this kernel only changes the sign of every weight (its left and right "
-            "columns swap), so every output changes sign: "
-            f"{format_number(corr.total)} becomes {format_number(conv.total)}."
+    if revealed:  # predict-first mode hides the sum until the student has guessed
+        html = stepview.conv_stepview(
+            x,
+            used,
+            feature_map,
+            int(row),
+            int(col),
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            padding_mode=padding_mode,
+            cmap=cmap,
+            input_label=f"Input ({image.label})",
+            theme=st.context.theme.type,
         )
-    else:
-        st.caption("Flipping moves every weight to the opposite side of the window.")
-    st.code(
-        f"{'convolution' if flip else 'cross-correlation'}: {step.expression()}\n"
-        f"{'cross-correlation' if flip else 'convolution'}: {twin.expression()}",
-        language=None,
-        wrap_lines=True,
-    )
-    st.caption(
-        "A network learns its weights, so it does not matter which one it computes: a learned "
-        "flipped kernel works just as well."
-    )
+        stepview.show(html, alt="Step-by-step player: the window, kernel, products and sum")
+
+        n_pad = int(step.is_padding.sum())
+        reads = (
+            f"rows {top} to {top + span_r - 1}, "
+            f"columns {left_col} to {left_col + span_c - 1}"
+            + (f" ({n_pad} of {kh * kw} taps fall in the padding)" if n_pad else "")
+        )
+        st.markdown(
+            f"**Output row {step.row}, column {step.col} = {format_number(step.total)}.** "
+            f"The kernel reads input {reads}; each input value is multiplied by the weight on top "
+            "of it and the products are added up:"
+        )
+        st.code(step.expression(), language=None, wrap_lines=True)
+        if kw <= 7 and kh <= 11:
+            st.latex(_latex_rows(step.latex(), kh, kw))
+        exports.step_downloads(st, K, step, label=image.label)
+        st.caption(
+            "Check: the feature map holds "
+            f"{format_number(feature_map[step.row, step.col])} at this position."
+        )
+
+        # ---- 4. Correlation versus convolution
+        st.header("4. Cross-correlation or convolution?")
+        other = kernel if flip else np.flip(kernel)  # the other operation's kernel
+        twin = vizlib.conv_step(
+            x,
+            other,
+            int(row),
+            int(col),
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            padding_mode=padding_mode,
+        )
+        corr, conv = (twin, step) if flip else (step, twin)
+        st.markdown(
+            "A **true convolution** (as in signal processing and `scipy.signal.convolve2d`) "
+            "flips the kernel top-to-bottom and left-to-right before sliding it; here that is "
+            "`np.flip(kernel)` before `vizlib.conv2d`. CNN layers (PyTorch's `conv2d`) skip the "
+            "flip: they compute a **cross-correlation**. For the same window:"
+        )
+        m1, m2 = st.columns(2)
+        m1.metric("Cross-correlation (kernel as is)", format_number(corr.total))
+        m2.metric("True convolution (kernel flipped)", format_number(conv.total))
+        if np.array_equal(kernel, np.flip(kernel)):
+            st.caption("This kernel is symmetric: flipping changes nothing, so both give the same.")
+        elif np.array_equal(kernel, -np.flip(kernel)):
+            st.caption(
+                "Flipping this kernel only changes the sign of every weight (its left and right "
+                "columns swap), so every output changes sign: "
+                f"{format_number(corr.total)} becomes {format_number(conv.total)}."
+            )
+        else:
+            st.caption("Flipping moves every weight to the opposite side of the window.")
+        st.code(
+            f"{'convolution' if flip else 'cross-correlation'}: {step.expression()}\n"
+            f"{'cross-correlation' if flip else 'convolution'}: {twin.expression()}",
+            language=None,
+            wrap_lines=True,
+        )
+        st.caption(
+            "A network learns its weights, so it does not matter which one it computes: a learned "
+            "flipped kernel works just as well."
+        )
 
 # ---- 5. As PyTorch code
 st.header("5. As PyTorch code")
