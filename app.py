@@ -5,7 +5,7 @@ Run with ``make run`` (or ``streamlit run app.py``).
 
 import streamlit as st
 
-from ui import share
+from ui import presentation, share
 from ui.widgets import select_image
 
 st.set_page_config(
@@ -28,6 +28,7 @@ PAGES = [
 page = st.navigation(PAGES)
 share.load_from_url()  # a shared link's settings, before any widget is drawn
 select_image()
+presentation.toggle()
 share.show_notices()
 page.run()
 share.write_to_url(page.url_path)

@@ -15,7 +15,16 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, kernel_editor, panels, render, selfcheck, stepview
+from ui import (
+    cached,
+    exports,
+    kernel_editor,
+    panels,
+    presentation,
+    render,
+    selfcheck,
+    stepview,
+)
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -138,7 +147,7 @@ def _torch_code(
 # --------------------------------------------------------------------------- the page
 
 st.title("Convolution, step by step")
-st.markdown(
+presentation.prose(
     "A **kernel** (a small grid of weights) slides over the image. At every position it "
     "multiplies each weight with the pixel under it and adds the products up: that sum is one "
     "value of the **feature map**. Deep learning calls this a convolution, although strictly it "
@@ -306,7 +315,7 @@ if feature_map is None:
     st.info("Choose settings for which the kernel fits (see above) to see the steps.")
 else:
     out_h, out_w = feature_map.shape
-    st.markdown(
+    presentation.prose(
         "Choose an output position with the numbers or buttons, or click a block of the small "
         "input or feature map (they are drawn at reduced resolution: a click picks the block's "
         "centre). The player below scans the positions in order, in your browser."
@@ -411,7 +420,7 @@ else:
             padding_mode=padding_mode,
         )
         corr, conv = (twin, step) if flip else (step, twin)
-        st.markdown(
+        presentation.prose(
             "A **true convolution** (as in signal processing and `scipy.signal.convolve2d`) "
             "flips the kernel top-to-bottom and left-to-right before sliding it; here that is "
             "`np.flip(kernel)` before `vizlib.conv2d`. CNN layers (PyTorch's `conv2d`) skip the "
@@ -443,7 +452,9 @@ else:
 
 # ---- 5. As PyTorch code
 st.header("5. As PyTorch code")
-st.markdown("The same layer with `torch.nn.functional.conv2d`, to copy into your own notebook:")
+presentation.prose(
+    "The same layer with `torch.nn.functional.conv2d`, to copy into your own notebook:"
+)
 st.code(
     _torch_code(x, kernel, flip, stride, padding, padding_mode, pad, dilation, image.is_grid),
     language="python",

@@ -169,3 +169,20 @@ def test_batchnorm_settings_travel_and_fragments_update_the_link():
     assert at.query_params == {"bn_M": "12", "bn_size": "256", "bn_mean": "-2.5"}
     at.number_input(key="bn.t.seed").set_value(7).run()  # a fragment's own rerun in a browser
     assert at.query_params["bn_tseed"] == "7"
+
+
+def test_presentation_mode_from_the_link_hides_prose_and_styles_the_page():
+    at = _open({"present": "1", "src": "grid"})
+    no_exceptions(at)
+    assert at.toggle(key="present.on").value is True
+    texts = " ".join(m.value for m in at.markdown)
+    assert "A **kernel** (a small grid of weights)" not in texts  # prose hidden
+    grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
+    step = vizlib.conv_step(grid, vizlib.KERNELS["edge_detector"].weights, 0, 0)
+    assert at.code[0].value == step.expression()  # the numbers stay
+    assert any("font-size: 21px" in h.proto.body for h in at.get("html"))
+    assert at.query_params == {"present": "1", "src": "grid"}
+    at.toggle(key="present.on").set_value(False).run()
+    assert "A **kernel** (a small grid of weights)" in " ".join(m.value for m in at.markdown)
+    assert not any("font-size: 21px" in h.proto.body for h in at.get("html"))
+    assert at.query_params == {"src": "grid"}
