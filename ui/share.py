@@ -392,6 +392,8 @@ def link_box(page: str | None, container=None) -> str:
     c = container if container is not None else st.sidebar
     query = urlencode(query_for(page), safe=",;")
     base = (st.context.url or "").rstrip("/")
+    if page and base.endswith(f"/{page}"):  # the browser's address may hold the page already
+        base = base[: -len(page) - 1]
     path = f"{base}/{page}" if page else (base or "/")
     link = path + (f"?{query}" if query else "")
     with c.expander("Link to this view", icon=":material/link:"):
