@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, plots_pooling, render, stepview
+from ui import cached, exports, panels, plots_pooling, presentation, render, selfcheck, stepview
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -179,7 +179,7 @@ def _span(first: int, count: int, noun: str) -> str:
 # --------------------------------------------------------------------------- the page
 
 st.title("Pooling")
-st.markdown(
+presentation.prose(
     "A **pooling** layer slides a small window over a feature map, like a convolution, but it "
     "has **no weights**: it keeps one number per window, the **largest** (max pooling) or the "
     "**mean** (average pooling). The map gets smaller, strong responses survive, and the next "
@@ -409,9 +409,19 @@ else:
     if max(h, w) <= SMALL:
         t_in.markdown(f"**{what} values ({h}×{w})**")
         t_in.table(_number_table(x))
-    if max(out_h, out_w) <= SMALL:
+    if max(out_h, out_w) <= SMALL and not selfcheck.is_on(K):  # predict first hides answers
         t_out.markdown(f"**Pooled values ({out_h}×{out_w})**")
         t_out.table(_number_table(pooled))
+    exports.map_downloads(
+        st,
+        K,
+        pooled,
+        cmap=cmap,
+        view=look,
+        scale=scale,
+        name="pooled_map",
+        title=f"Pooled map ({MODES[mode].lower()})",
+    )
 
 # ---- 4. Step by step
 st.header("4. One output value, step by step")
@@ -419,7 +429,7 @@ if pooled is None:
     st.info("Choose settings for which the window fits (see above) to see the steps.")
 else:
     out_h, out_w = pooled.shape
-    st.markdown(
+    presentation.prose(
         "Choose an output position with the numbers or buttons, or click a block of the small "
         "input or output chart (large maps are drawn at reduced resolution: a click picks the "
         "block's centre). The player below scans the positions in order, in your browser."
@@ -460,111 +470,130 @@ else:
         title=f"Pooled {out_h}×{out_w}",
     )
 
-    html = plots_pooling.pool_stepview(
-        x,
-        pooled,
-        row,
-        col,
-        mode=mode,
-        kernel_size=k,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        ceil_mode=ceil_mode,
-        count_include_pad=count_include_pad,
-        cmap=cmap,
-        scale=scale,
-        input_label=what,
-        output_label="Pooled",
-        theme=st.context.theme.type,
-    )
-    alt = (
-        "Step-by-step player: the window on the input, its values with the winner outlined"
+    hint = (
+        "Find the largest value in the window (padding never wins)."
         if mode == "max"
-        else "Step-by-step player: the window on the input, its sum and the divisor"
+        else f"Add the values in the window and divide by the divisor ({step.divisor})."
     )
-    stepview.show(html, alt=alt)
-
-    n_pad = int(step.is_padding.sum())
-    reads = f"{_span(top, span_r, 'row')}, {_span(left_col, span_c, 'column')}"
-    if dilation > 1:
-        reads += f", every {dilation}th cell"
-    if n_pad:
-        reads += f" ({n_pad} of {k * k} cells fall outside the input)"
-    st.markdown(
-        f"**Output row {step.row}, column {step.col} = {format_number(step.value)}.** "
-        f"The window reads input {reads}:"
+    revealed = not np.isfinite(step.value) or selfcheck.predict_first(
+        st,
+        K,
+        float(step.value),
+        f"the output at row {step.row}, column {step.col}",
+        token=f"{mode}:{step.row},{step.col}:{float(step.value)!r}",
+        hint=hint,
+        note="The window below shows where it comes from.",
+        after="The answer, the window's arithmetic and the player appear after you check.",
     )
-    st.code(step.expression(), language=None, wrap_lines=True)
-    if mode == "max":
-        if step.winner is None:
-            st.markdown(
-                "Every cell of this window is padding (−∞), so the result is −∞: nothing won."
-            )
-        else:
-            wr, wc = step.winner
-            ties = int(np.sum(step.window[inside] == step.value))
-            st.markdown(
-                f"**Winner:** input row {wr}, column {wc}, value "
-                f"{format_number(step.value)} (flat index {step.winner_index} = {wr}·{w} + {wc}, "
-                "the number `return_indices=True` gives)."
-            )
-            tie_rule = (
-                "If several cells hold the maximum, PyTorch's CPU kernel keeps the **first** in "
-                "row-major order (left to right, then top to bottom), because it replaces its "
-                "running maximum only on a strictly larger value. This page does the same."
-            )
-            if ties > 1:
-                tie_rule = f"**Tie:** {ties} cells of this window hold the maximum. " + tie_rule
-            st.markdown(tie_rule)
-            if n_pad:
-                st.caption("Max pooling pads with −∞, so a padding cell can never win.")
-    else:
-        st.markdown(
-            f"**Sum** = {format_number(step.total)}, **divisor** = {step.divisor}, "
-            f"**mean** = {format_number(step.total)} / {step.divisor} = "
-            f"{format_number(step.value)}."
+    if revealed:  # predict-first mode hides the arithmetic until the student has guessed
+        html = plots_pooling.pool_stepview(
+            x,
+            pooled,
+            row,
+            col,
+            mode=mode,
+            kernel_size=k,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            ceil_mode=ceil_mode,
+            count_include_pad=count_include_pad,
+            cmap=cmap,
+            scale=scale,
+            input_label=what,
+            output_label="Pooled",
+            theme=st.context.theme.type,
         )
+        alt = (
+            "Step-by-step player: the window on the input, its values with the winner outlined"
+            if mode == "max"
+            else "Step-by-step player: the window on the input, its sum and the divisor"
+        )
+        stepview.show(html, alt=alt)
+
+        n_pad = int(step.is_padding.sum())
+        reads = f"{_span(top, span_r, 'row')}, {_span(left_col, span_c, 'column')}"
+        if dilation > 1:
+            reads += f", every {dilation}th cell"
         if n_pad:
-            pad_rows = (step.tap_rows[:, 0] >= -padding) & (step.tap_rows[:, 0] < h + padding)
-            pad_cols = (step.tap_cols[0] >= -padding) & (step.tap_cols[0] < w + padding)
-            in_padded = int(pad_rows.sum() * pad_cols.sum())  # cells inside the padded input
-            real = k * k - n_pad
-            zeros, beyond = in_padded - real, k * k - in_padded
-            parts = []
-            if zeros:
-                parts.append(f"{_count(zeros, 'padding zero')}")
-            if beyond:
-                parts.append(
-                    f"{_count(beyond, 'cell')} beyond the padded input (ceil_mode's last "
-                    "window runs past the edge; PyTorch never counts those)"
+            reads += f" ({n_pad} of {k * k} cells fall outside the input)"
+        st.markdown(
+            f"**Output row {step.row}, column {step.col} = {format_number(step.value)}.** "
+            f"The window reads input {reads}:"
+        )
+        st.code(step.expression(), language=None, wrap_lines=True)
+        exports.text_download(st, K, step, label=f"{MODES[mode]}, {image.label}", stem="pool_step")
+        if mode == "max":
+            if step.winner is None:
+                st.markdown(
+                    "Every cell of this window is padding (−∞), so the result is −∞: nothing won."
                 )
-            if count_include_pad and zeros:
-                why = (
-                    "With `count_include_pad=True` the padding zeros count in the divisor: "
-                    f"{in_padded} = {_count(real, 'real value')} + {_count(zeros, 'padding zero')}."
-                )
-            elif count_include_pad:
-                counted = _count(real, "real value")
-                why = f"No padding to count here: the divisor counts the {counted}."
             else:
-                why = (
-                    f"With `count_include_pad=False` only the {_count(real, 'real value')} count, "
-                    "so padding does not pull the mean toward 0."
+                wr, wc = step.winner
+                ties = int(np.sum(step.window[inside] == step.value))
+                st.markdown(
+                    f"**Winner:** input row {wr}, column {wc}, value "
+                    f"{format_number(step.value)} (flat index {step.winner_index} = "
+                    f"{wr}·{w} + {wc}, the number `return_indices=True` gives)."
                 )
-            st.markdown(f"This window has {' and '.join(parts)}. {why}")
+                tie_rule = (
+                    "If several cells hold the maximum, PyTorch's CPU kernel keeps the **first** "
+                    "in row-major order (left to right, then top to bottom), because it replaces "
+                    "its running maximum only on a strictly larger value. This page does the same."
+                )
+                if ties > 1:
+                    tie_rule = f"**Tie:** {ties} cells of this window hold the maximum. " + tie_rule
+                st.markdown(tie_rule)
+                if n_pad:
+                    st.caption("Max pooling pads with −∞, so a padding cell can never win.")
         else:
-            st.caption(
-                "This window lies inside the input, so `count_include_pad` does not matter here: "
-                f"the divisor is the window's {step.divisor} cells."
+            st.markdown(
+                f"**Sum** = {format_number(step.total)}, **divisor** = {step.divisor}, "
+                f"**mean** = {format_number(step.total)} / {step.divisor} = "
+                f"{format_number(step.value)}."
             )
-    st.caption(
-        f"Check: the pooled map holds {format_number(pooled[step.row, step.col])} at this position."
-    )
+            if n_pad:
+                pad_rows = (step.tap_rows[:, 0] >= -padding) & (step.tap_rows[:, 0] < h + padding)
+                pad_cols = (step.tap_cols[0] >= -padding) & (step.tap_cols[0] < w + padding)
+                in_padded = int(pad_rows.sum() * pad_cols.sum())  # cells inside the padded input
+                real = k * k - n_pad
+                zeros, beyond = in_padded - real, k * k - in_padded
+                parts = []
+                if zeros:
+                    parts.append(f"{_count(zeros, 'padding zero')}")
+                if beyond:
+                    parts.append(
+                        f"{_count(beyond, 'cell')} beyond the padded input (ceil_mode's last "
+                        "window runs past the edge; PyTorch never counts those)"
+                    )
+                if count_include_pad and zeros:
+                    why = (
+                        "With `count_include_pad=True` the padding zeros count in the divisor: "
+                        f"{in_padded} = {_count(real, 'real value')} + "
+                        f"{_count(zeros, 'padding zero')}."
+                    )
+                elif count_include_pad:
+                    counted = _count(real, "real value")
+                    why = f"No padding to count here: the divisor counts the {counted}."
+                else:
+                    why = (
+                        f"With `count_include_pad=False` only the {_count(real, 'real value')} "
+                        "count, so padding does not pull the mean toward 0."
+                    )
+                st.markdown(f"This window has {' and '.join(parts)}. {why}")
+            else:
+                st.caption(
+                    "This window lies inside the input, so `count_include_pad` does not matter "
+                    f"here: the divisor is the window's {step.divisor} cells."
+                )
+        st.caption(
+            "Check: the pooled map holds "
+            f"{format_number(pooled[step.row, step.col])} at this position."
+        )
 
 # ---- 5. As PyTorch code
 st.header("5. As PyTorch code")
-st.markdown(
+presentation.prose(
     "The same layer with `torch.nn.functional`, to copy into your own notebook "
     "(`nn.MaxPool2d` / `nn.AvgPool2d` take the same arguments):"
 )

@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import kernel_editor, panels
+from ui import kernel_editor, panels, render
 from ui.share import encode_kernel
 
 __all__ = [
@@ -29,9 +29,12 @@ __all__ = [
     "kernel_from_file",
     "kernel_json",
     "latex_document",
+    "map_downloads",
     "map_png",
     "npy_bytes",
     "step_downloads",
+    "step_text",
+    "text_download",
 ]
 
 MAX_KERNEL_FILE = 20_000  # bytes: an 11×11 kernel in any sane format is far smaller
@@ -53,10 +56,19 @@ def csv_bytes(values: np.ndarray) -> bytes:
     return out.getvalue().encode()
 
 
-def map_png(values: np.ndarray, *, cmap: str, view: str) -> bytes:
-    """The map coloured as on screen, one pixel per value (PNG)."""
+def map_png(values: np.ndarray, *, cmap: str, view: str, scale: tuple | None = None) -> bytes:
+    """The map coloured as on screen, one pixel per value (PNG).
+
+    ``view`` is a :data:`ui.panels.MAP_VIEWS` name, or ``"gray"`` (an image:
+    ``scale`` = (black, white) values). ``scale`` also fixes the upper limit of
+    the other views when the page shares one scale between two maps.
+    """
     side = max(640, *values.shape)  # full resolution; small maps enlarged by whole pixels
-    return panels.map_picture(values, cmap=cmap, view=view, max_side=side).png
+    if view == "gray":
+        lo, hi = scale if scale is not None else (float(np.min(values)), float(np.max(values)))
+        return render.picture_of_map(values, cmap="gray", vmin=lo, vmax=hi, max_side=side).png
+    vlim = scale[1] if scale is not None else None
+    return panels.map_picture(values, cmap=cmap, view=view, vlim=vlim, max_side=side).png
 
 
 def kernel_json(weights: np.ndarray) -> bytes:
@@ -138,39 +150,63 @@ def _on_kernel_file(key: str) -> None:
     )
 
 
+def _map_buttons(
+    key: str, values: np.ndarray, png, *, name: str = "feature_map", title: str = "Feature map"
+) -> None:
+    """PNG, .npy and CSV buttons for one map; ``png`` builds the picture on click."""
+    h, w = values.shape
+    st.markdown(f"**{title}** ({h}×{w})")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(
+        "PNG (as shown)",
+        png,
+        file_name=f"{name}.png",
+        mime="image/png",
+        key=f"{key}.dl_png",
+        on_click="ignore",
+    )
+    d2.download_button(
+        "NumPy .npy",
+        partial(npy_bytes, values),  # built on click
+        file_name=f"{name}.npy",
+        mime="application/octet-stream",
+        key=f"{key}.dl_npy",
+        on_click="ignore",
+    )
+    d3.download_button(
+        "CSV",
+        partial(csv_bytes, values),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}.dl_csv",
+        on_click="ignore",
+    )
+
+
+def map_downloads(
+    container,
+    key: str,
+    values: np.ndarray,
+    *,
+    cmap: str,
+    view: str,
+    scale: tuple | None = None,
+    name: str = "feature_map",
+    title: str = "Feature map",
+) -> None:
+    """An expander with PNG (coloured as on screen, see :func:`map_png`), .npy and CSV files."""
+    with container.expander("Download", icon=":material/download:"):
+        png = partial(map_png, values, cmap=cmap, view=view, scale=scale)
+        _map_buttons(key, values, png, name=name, title=title)
+
+
 def conv_downloads(
     container, key: str, kernel: np.ndarray, feature_map: np.ndarray | None, *, cmap: str, view: str
 ) -> None:
     """Downloads of the feature map and kernel, and a kernel uploader (``key``: the editor's)."""
     with container.expander("Download or load", icon=":material/download:"):
         if feature_map is not None:
-            h, w = feature_map.shape
-            st.markdown(f"**Feature map** ({h}×{w})")
-            d1, d2, d3 = st.columns(3)
-            d1.download_button(
-                "PNG (as shown)",
-                partial(map_png, feature_map, cmap=cmap, view=view),  # built on click
-                file_name="feature_map.png",
-                mime="image/png",
-                key=f"{key}.dl_png",
-                on_click="ignore",
-            )
-            d2.download_button(
-                "NumPy .npy",
-                partial(npy_bytes, feature_map),
-                file_name="feature_map.npy",
-                mime="application/octet-stream",
-                key=f"{key}.dl_npy",
-                on_click="ignore",
-            )
-            d3.download_button(
-                "CSV",
-                partial(csv_bytes, feature_map),
-                file_name="feature_map.csv",
-                mime="text/csv",
-                key=f"{key}.dl_csv",
-                on_click="ignore",
-            )
+            _map_buttons(key, feature_map, partial(map_png, feature_map, cmap=cmap, view=view))
         kh, kw = kernel.shape
         st.markdown(f"**Kernel** ({kh}×{kw})")
         k1, k2 = st.columns(2)
@@ -200,6 +236,25 @@ def conv_downloads(
         note = st.session_state.pop(_UPLOAD_NOTE.format(key=key), None)
         if note is not None:
             getattr(st, note[0])(note[1])
+
+
+def step_text(step, *, label: str = "") -> bytes:
+    """A step's arithmetic as plain text (``step.expression()``, e.g. a pooling window)."""
+    where = f"Output row {step.row}, column {step.col}{': ' + label if label else ''}"
+    return f"{where}\n{step.expression()}\n".encode()
+
+
+def text_download(container, key: str, step, *, label: str = "", stem: str = "step") -> None:
+    """A download of the step's arithmetic as a text file."""
+    container.download_button(
+        "Download this step as text",
+        step_text(step, label=label),
+        file_name=f"{stem}_r{step.row}_c{step.col}.txt",
+        mime="text/plain",
+        key=f"{key}.dl_txt",
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
 def step_downloads(container, key: str, step, *, label: str = "") -> None:

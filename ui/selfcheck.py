@@ -18,7 +18,18 @@ import streamlit as st
 
 from vizlib.conv import format_number
 
-__all__ = ["is_close", "is_hiding", "is_on", "predict_first", "score"]
+__all__ = [
+    "CONV_HINT",
+    "check",
+    "is_close",
+    "is_hiding",
+    "is_on",
+    "predict_first",
+    "score",
+    "show_result",
+]
+
+CONV_HINT = "Multiply each value in the window by the weight on top of it and add the products up."
 
 
 def is_close(guess: float, answer: float) -> bool:
@@ -40,7 +51,11 @@ def is_hiding(key: str) -> bool:
     return bool(st.session_state.get(f"{key}.hiding", False))
 
 
-def _check(key: str, token: str, answer: float) -> None:
+def check(key: str, token: str, answer: float, then=None) -> None:
+    """Record the typed guess for ``token`` (a button callback); then call ``then()`` if given.
+
+    ``{key}.last`` keeps the last checked question: {"token", "guess", "answer"}.
+    """
     guess = st.session_state.get(f"{key}.guess")
     if guess is None:
         st.session_state[f"{key}.note"] = "Type a number first, then check."
@@ -51,9 +66,43 @@ def _check(key: str, token: str, answer: float) -> None:
         s["tried"] += 1
         s["close"] += is_close(float(guess), answer)
     checked[token] = float(guess)
+    st.session_state[f"{key}.last"] = {"token": token, "guess": float(guess), "answer": answer}
+    if then is not None:
+        then()
 
 
-def predict_first(container, key: str, answer: float, question: str, token: str) -> bool:
+_check = check  # the name the first version used
+
+
+def show_result(container, key: str, guess: float, answer: float, note: str, next_note: str):
+    """The guess, the answer, the difference and the session score."""
+    s = score(key)
+    diff = guess - answer
+    verdict = "Right!" if is_close(guess, answer) else "Not quite."
+    box = container.success if is_close(guess, answer) else container.warning
+    box(
+        f"**{verdict}** You predicted {format_number(guess)}; the answer is "
+        f"{format_number(answer)} (difference {format_number(diff)}). {note}"
+    )
+    container.caption(
+        f"Score: {s['close']} of {s['tried']} predictions right this session. {next_note}"
+    )
+
+
+def predict_first(
+    container,
+    key: str,
+    answer: float,
+    question: str,
+    token: str,
+    *,
+    hint: str = CONV_HINT,
+    note: str = "The sum below shows where each part comes from.",
+    next_note: str = "Move to another position (Next ▶) for a new question.",
+    check_label: str = "Check",
+    then=None,
+    after: str = "The answer, the written sum and the player appear after you check.",
+) -> bool:
     """Draw the predict-first box; return True when the answer may be shown.
 
     Parameters
@@ -68,6 +117,14 @@ def predict_first(container, key: str, answer: float, question: str, token: str)
         Plain text: what to predict ("the output at row 0, column 0").
     token : str
         Identifies the question; a new token asks for a new guess.
+    hint, note, next_note, after : str
+        How to work it out; shown with the answer; how to get a new question;
+        what appears after checking.
+    check_label : str
+        The check button's text.
+    then : callable or None
+        Called (no arguments) after a guess is recorded, in the button's
+        callback (batch norm trains one step there).
     """
     c = container
     on = c.toggle(
@@ -81,33 +138,18 @@ def predict_first(container, key: str, answer: float, question: str, token: str)
     checked = st.session_state.setdefault(f"{key}.checked", {})
     s = score(key)
     if token in checked:
-        guess = checked[token]
-        diff = guess - answer
-        verdict = "Right!" if is_close(guess, answer) else "Not quite."
-        box = c.success if is_close(guess, answer) else c.warning
-        box(
-            f"**{verdict}** You predicted {format_number(guess)}; the answer is "
-            f"{format_number(answer)} (difference {format_number(diff)}). "
-            "The sum below shows where each part comes from."
-        )
-        c.caption(
-            f"Score: {s['close']} of {s['tried']} predictions right this session. "
-            "Move to another position (Next ▶) for a new question."
-        )
+        show_result(c, key, checked[token], answer, note, next_note)
         st.session_state[f"{key}.hiding"] = False
         return True
     st.session_state[f"{key}.hiding"] = True
-    c.markdown(
-        f"**Your prediction:** what is {question}? Multiply each value in the window by the "
-        "weight on top of it and add the products up."
-    )
+    c.markdown(f"**Your prediction:** what is {question}? {hint}")
     a, b = c.columns([2, 1], vertical_alignment="bottom")
     a.number_input("Your value", value=None, format="%.4f", key=f"{key}.guess")
     b.button(
-        "Check",
+        check_label,
         key=f"{key}.check",
-        on_click=_check,
-        args=(key, token, float(answer)),
+        on_click=check,
+        args=(key, token, float(answer), then),
         type="primary",
         width="stretch",
     )
@@ -116,5 +158,5 @@ def predict_first(container, key: str, answer: float, question: str, token: str)
         c.info(note)
     if s["tried"]:
         c.caption(f"Score so far: {s['close']} of {s['tried']} right.")
-    c.caption("The answer, the written sum and the player appear after you check.")
+    c.caption(after)
     return False
