@@ -9,13 +9,14 @@ averages collected during training. Every number comes from ``vizlib.BatchNorm``
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, panels, share
+from ui import cached, exports, panels, selfcheck, share
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -593,12 +594,69 @@ def part_train_eval() -> None:
         m4.metric("last batch mean", "—")
         m5.metric("last batch var (÷(n−1))", "—")
 
+    predict_running_mean(layer, history, settings)
     running_stats_charts(history)
     exports.history_download(st, history)
     last_update(history)
     two_batches(layer, settings)
     fresh_layer_pitfall(layer, settings)
     pytorch_train_eval(layer, history, settings)
+
+
+def predict_running_mean(layer: vizlib.BatchNorm, history: list, settings: dict) -> None:
+    """Predict first: the student types running_mean after the next step, then trains it."""
+    key = "bn.t"
+    last = st.session_state.get(f"{key}.last_check")
+    if (
+        selfcheck.is_on(key)
+        and last
+        and history
+        and last["token"].startswith(f"step {len(history)}:")
+    ):
+        entry = history[-1]
+        selfcheck.show_result(
+            st,
+            key,
+            last["guess"],
+            entry["running_mean"],
+            f"Step {entry['step']}: the batch mean was {num(entry['batch_mean'])}; the update "
+            "below shows the arithmetic.",
+            "A new question for the next step follows.",
+        )
+    step = len(history) + 1
+    batch = stream_batch(
+        settings["seed"],
+        step,
+        settings["size"],
+        settings["mean"],
+        settings["spread"],
+        settings["drift"],
+    )  # (n, 1): the batch the next training step will see
+    probe = layer.copy()
+    probe.train()
+    try:
+        probe(batch)
+    except ValueError:  # batch size 1: train mode refuses (the warning above says so)
+        return
+    s = probe.last_stats
+    f, rm0, mean = float(s.momentum_used), float(s.running_mean_before[0]), float(s.batch_mean[0])
+    selfcheck.predict_first(
+        st,
+        key,
+        float(s.running_mean_after[0]),
+        f"running_mean after step {step}",
+        token=f"step {step}:{float(s.running_mean_after[0])!r}",
+        hint=(
+            f"Now running_mean = {num(rm0)}; the next batch ({s.count} values) has mean "
+            f"{num(mean)}; the factor is {num(f)}"
+            + (" (1 / num_batches_tracked)." if settings["momentum"] is None else " (momentum).")
+        ),
+        note="",
+        next_note="",
+        check_label="Train 1 step and check",
+        then=partial(train_steps, 1, settings),
+        after="Training one step reveals the answer and the difference.",
+    )
 
 
 def running_stats_charts(history: list) -> None:

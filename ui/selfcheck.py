@@ -54,7 +54,7 @@ def is_hiding(key: str) -> bool:
 def check(key: str, token: str, answer: float, then=None) -> None:
     """Record the typed guess for ``token`` (a button callback); then call ``then()`` if given.
 
-    ``{key}.last`` keeps the last checked question: {"token", "guess", "answer"}.
+    ``{key}.last_check`` keeps the last checked question: {"token", "guess", "answer"}.
     """
     guess = st.session_state.get(f"{key}.guess")
     if guess is None:
@@ -66,7 +66,11 @@ def check(key: str, token: str, answer: float, then=None) -> None:
         s["tried"] += 1
         s["close"] += is_close(float(guess), answer)
     checked[token] = float(guess)
-    st.session_state[f"{key}.last"] = {"token": token, "guess": float(guess), "answer": answer}
+    st.session_state[f"{key}.last_check"] = {
+        "token": token,
+        "guess": float(guess),
+        "answer": answer,
+    }
     if then is not None:
         then()
 

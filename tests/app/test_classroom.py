@@ -70,3 +70,43 @@ def test_pooling_predict_first_hides_checks_and_scores(app):
     app.button(key="pool.check").click().run()
     assert "Right!" in _texts(app)
     assert app.session_state["pool.score"] == {"tried": 2, "close": 1}
+
+
+# ---------------------------------------------------------------- 2. batch norm
+
+
+def _expected_running_means(steps: int) -> list[float]:
+    """running_mean after each step of the page's default stream, through vizlib."""
+    layer = vizlib.BatchNorm(1, eps=1e-5, momentum=0.1)
+    out = []
+    for step in range(1, steps + 1):
+        rng = np.random.default_rng([0, step])
+        layer(rng.normal(5.0, 2.0, size=(16, 1)))
+        out.append(float(layer.running_mean[0]))
+    return out
+
+
+def test_batchnorm_predict_first_trains_one_step_and_scores(app):
+    open_page(app, "lessons/batchnorm.py")
+    app.toggle(key="bn.t.predict").set_value(True).run()
+    no_exceptions(app)
+    assert "what is running_mean after step 1?" in _texts(app)
+    first, second = _expected_running_means(2)
+
+    app.number_input(key="bn.t.guess").set_value(0.5).run()
+    app.button(key="bn.t.check").click().run()  # "Train 1 step and check"
+    no_exceptions(app)
+    assert app.session_state["bn.t.history"][-1]["step"] == 1  # trained one step
+    fmt = vizlib.conv.format_number
+    assert (
+        f"You predicted 0.5; the answer is {fmt(first)} (difference {fmt(0.5 - first)})"
+        in _texts(app)
+    )
+    assert app.session_state["bn.t.score"] == {"tried": 1, "close": 0}
+    assert "what is running_mean after step 2?" in _texts(app)  # the next question
+
+    app.number_input(key="bn.t.guess").set_value(second).run()
+    app.button(key="bn.t.check").click().run()
+    assert "Right!" in _texts(app)
+    assert app.session_state["bn.t.score"] == {"tried": 2, "close": 1}
+    assert len(app.session_state["bn.t.history"]) == 2
