@@ -26,7 +26,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import kernel_editor
+from ui import kernel_editor, pipeline
 from ui.state import DEFAULTS, RESOLUTIONS
 
 __all__ = [
@@ -285,6 +285,90 @@ PARAMS: tuple[Param, ...] = (
     Param("bn_images", "bn.i.N", 8, _int_in(2, 16), page=_BN),
     Param("bn_batches", "bn.i.K", 20, _int_in(0, 50), page=_BN),
     Param("bn_iseed", "bn.i.seed", 0, _int_in(0, 10_000), page=_BN),
+)  # fmt: skip
+
+
+def _stacking_params() -> tuple[Param, ...]:
+    """The stacking lesson's pipeline: stage count and every stage's plain settings.
+
+    Unit row/column (bounded by the pipeline's output size) stay out. Defaults
+    mirror ``lessons/stacking.py`` (GENERIC updated by DEFAULT_STAGES; a test
+    compares them with the page's session state).
+    """
+    page = "stacking"
+    generic = {
+        "kind": "conv",
+        "source": "random",
+        "preset": "vertical_edge",
+        "filters": 4,
+        "size": 3,
+        "seed": 0,
+        "stride": 1,
+        "padding": 0,
+        "dilation": 1,
+        "act": "relu",
+        "mode": "max",
+        "pool_size": 2,
+        "pool_stride": 0,
+    }
+    stages = (
+        {"kind": "conv", "seed": 0, "padding": 1},
+        {"kind": "act"},
+        {"kind": "pool"},
+        {"kind": "conv", "seed": 1, "padding": 1},
+    )
+    fields = (  # (URL suffix, state name, parser)
+        ("kind", "kind", _choice(tuple(pipeline.KINDS))),
+        ("src", "source", _choice(tuple(pipeline.SOURCES))),
+        ("stride", "stride", _int_in(1, 4)),
+        ("pad", "padding", _int_in(0, 5)),
+        ("dil", "dilation", _int_in(1, 3)),
+        ("F", "filters", _int_in(1, 16)),
+        ("size", "size", _choice((1, 3, 5, 7))),
+        ("seed", "seed", _int_in(0, 9999)),
+        ("preset", "preset", _choice(tuple(vizlib.KERNELS))),
+        ("act", "act", _choice(tuple(pipeline.ACTIVATION_NAMES))),
+        ("mode", "mode", _choice(("max", "avg"))),
+        ("pool", "pool_size", _int_in(1, 8)),
+        ("pstride", "pool_stride", _int_in(0, 8)),
+    )
+    out = [
+        Param("stack_n", "stack.n", 4, _int_in(1, 4), page=page),
+        Param("stack_shown", "stack.shown", 4, _int_in(1, 8), page=page),
+    ]
+    for i, stage in enumerate(stages, start=1):
+        defaults = {**generic, **stage}
+        for suffix, name, parse in fields:
+            out.append(
+                Param(f"s{i}_{suffix}", f"stack.s{i}.{name}", defaults[name], parse, page=page)
+            )
+        out.append(_kernel_param(f"s{i}_k", f"stack.s{i}.kernel", "vertical_edge", page))
+    return tuple(out)
+
+
+_VOL = "volumes"
+_WHY = "why_convolutions"
+PARAMS = (
+    *PARAMS,
+    *_stacking_params(),
+    # Volumes and filters: the filter bank's main settings (per-filter kernels stay out).
+    Param("vol_F", "vol.filters", 3, _int_in(1, 8), page=_VOL),
+    Param("vol_src", "vol.source", "chosen", _choice(("chosen", "random")), page=_VOL),
+    Param("vol_pad", "vol.padding", "valid", _choice(("valid", "same")), page=_VOL),
+    Param("vol_size", "vol.random_size", 3, _choice((1, 3, 5, 7)), page=_VOL),
+    Param("vol_seed", "vol.seed", 0, _int_in(0, 10_000), page=_VOL),
+    Param("vol_shared", "vol.shared", True, _bool, page=_VOL, encode=_encode_bool),
+    Param("vol_view", "vol.view", "signed", _choice(("signed", "abs", "relu")), page=_VOL),
+    # Why convolutions: the shift and the weight count.
+    Param("why_where", "why.where", "crop", _choice(("crop", "image")), page=_WHY),
+    Param("why_crop", "why.crop", 8, _int_in(4, 10), page=_WHY),
+    Param("why_rows", "why.rows", 1, _int_in(-8, 8), page=_WHY),
+    Param("why_cols", "why.cols", 2, _int_in(-8, 8), page=_WHY),
+    Param("why_fill", "why.fill", "zeros", _choice(("zeros", "circular")), page=_WHY),
+    Param("why_F", "why.filters", 8, _int_in(1, 64), page=_WHY),
+    Param("why_units_mode", "why.units_mode", "match", _choice(("match", "inputs", "custom")),
+          page=_WHY),
+    Param("why_units", "why.units", 1000, _int_in(1, 10_000_000), page=_WHY),
 )  # fmt: skip
 
 _BY_NAME = {p.name: p for p in PARAMS}

@@ -4,10 +4,12 @@ predict first, links for stacking/volumes/why, presentation mode everywhere, the
 import io
 
 import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
 
 import vizlib
-from tests.app.conftest import no_exceptions, open_page
-from ui import exports
+from tests.app.conftest import APP, TIMEOUT, no_exceptions, open_page
+from ui import exports, share
 
 POOL = "lessons/pooling.py"
 GRID = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
@@ -110,3 +112,66 @@ def test_batchnorm_predict_first_trains_one_step_and_scores(app):
     assert "Right!" in _texts(app)
     assert app.session_state["bn.t.score"] == {"tried": 2, "close": 1}
     assert len(app.session_state["bn.t.history"]) == 2
+
+
+# ---------------------------------------------------------------- 3. links
+
+
+def _open(params: dict, page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(params)
+    at.switch_page(page)
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("page", ["stacking", "volumes", "why_convolutions"])
+def test_new_link_defaults_match_the_pages(app, page):
+    open_page(app, f"lessons/{page}.py")
+    no_exceptions(app)
+    assert app.query_params == {}  # nothing differs from the registry's defaults
+    for param in share.PARAMS:
+        if param.page == page and param.get is None and param.put is None:
+            try:
+                value = app.session_state[param.key]
+            except KeyError:  # a control the default view does not draw
+                continue
+            assert value == param.default, param.name
+
+
+LINKS = {
+    "stacking": {
+        "stack_n": "3",
+        "s1_src": "preset",
+        "s1_preset": "sobel_x",
+        "s1_stride": "2",
+        "s2_act": "tanh",
+        "s3_mode": "avg",
+        "s3_pool": "3",
+        "s1_k": "1,2;3,4",
+    },
+    "volumes": {"vol_F": "5", "vol_src": "random", "vol_size": "5", "vol_seed": "7"},
+    "why_convolutions": {"why_rows": "-3", "why_fill": "circular", "why_F": "16"},
+}
+
+
+@pytest.mark.parametrize("page", list(LINKS))
+def test_new_link_keys_round_trip(page):
+    params = LINKS[page]
+    at = _open(params, f"lessons/{page}.py")
+    no_exceptions(at)
+    assert not any("Some settings" in w.value for w in at.warning)
+    by_name = {p.name: p for p in share.PARAMS}
+    for name, text in params.items():
+        param = by_name[name]
+        assert param.encode(at.session_state[param.key]) == text, name
+    assert at.query_params == params  # what came in goes back out
+
+
+def test_hostile_stacking_link_is_ignored_with_a_notice():
+    at = _open({"s1_kind": "rm -rf", "s2_act": "x" * 5000, "stack_n": "99"}, "lessons/stacking.py")
+    no_exceptions(at)
+    warned = " ".join(w.value for w in at.warning)
+    assert "s1_kind" in warned and "s2_act" in warned and "stack_n" in warned
+    assert at.session_state["stack.n"] == 4  # clamped
+    assert at.session_state["stack.s1.kind"] == "conv"
