@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, panels, selfcheck, share
+from ui import cached, exports, panels, presentation, selfcheck, share
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -78,7 +78,7 @@ def last_valid(key: str, edited: pd.DataFrame, columns: list[str], defaults: pd.
 
 
 st.title("Batch normalization")
-st.markdown(
+presentation.prose(
     "A layer deep inside a network receives inputs whose scale keeps changing while the "
     "layers before it learn. **Batch normalization** rescales every feature (every channel) "
     "to mean 0 and variance 1 *using the current mini-batch*, then lets the network choose "
@@ -186,7 +186,7 @@ def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
 def part_mxn() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
     st.header("1 · A mini-batch as an M × N table")
-    st.markdown(
+    presentation.prose(
         "Batch norm treats a mini-batch as a table: **M examples** (rows) × **N features** "
         "(columns). Each *feature* (column) is normalised with its own mean and variance, "
         "taken **down the column**, over the M examples of this batch."
@@ -260,7 +260,7 @@ def part_mxn() -> None:
     )
     affine_defaults = pd.DataFrame({"feature": all_names, "γ": 1.0, "β": 0.0})
     with right:
-        st.markdown(
+        presentation.prose(
             "**The layer's learnable parameters**, one γ (`weight`) and one β (`bias`) per "
             "feature. A fresh layer has γ = 1, β = 0; training adjusts them."
         )
@@ -500,7 +500,7 @@ def train_steps(k: int, settings: dict) -> None:
 def part_train_eval() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
     st.header("2 · Train mode versus eval mode")
-    st.markdown(
+    presentation.prose(
         "In **train mode** the layer normalises with the batch's own mean and variance, and "
         "nudges its **running averages** towards them after every batch:"
     )
@@ -512,7 +512,7 @@ def part_train_eval() -> None:
         r"\text{running\_var} \leftarrow (1 - m)\cdot\text{running\_var} + m \cdot "
         r"\mathrm{Var}^{\text{unbiased}}_{\text{batch}}[x]"
     )
-    st.markdown(
+    presentation.prose(
         "In **eval mode** (`model.eval()`, at test time) it normalises with the running "
         "averages and changes nothing. Below, one feature (C = 1) receives a stream of seeded "
         "mini-batches; train it step by step and watch the running statistics follow."
@@ -1062,7 +1062,7 @@ def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
 def part_images() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
     st.header("3 · On images: BatchNorm2d over feature maps")
-    st.markdown(
+    presentation.prose(
         "After a convolution, each **channel** (one filter's feature map) is one feature. "
         "BatchNorm2d computes **one mean and one variance per channel over (N, H, W)**: every "
         "pixel of every image in the batch counts as an example. The batch here is N pictures "

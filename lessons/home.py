@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, panels
+from ui import cached, panels, presentation
 from ui.state import current_image
 
 st.title("How a CNN's building blocks compute")
-st.markdown(
+presentation.prose(
     "Pick an image in the sidebar (a photo, your own upload, a webcam snapshot, the tutorial's "
     "5×5 grid or a synthetic pattern) and follow the lessons in order. Every number on these "
     "pages is computed, not typed in, with the same rules as PyTorch."
@@ -27,7 +27,7 @@ with mid:
 panels.show_map(right, feature_map, "Feature map (padding “same”)")
 
 st.subheader("The lessons, in the tutorial's order")
-st.markdown(
+presentation.prose(
     "1. **Batch normalization**: the formula on an M × N mini-batch, train mode (batch "
     "statistics, running averages updated) versus eval mode (running statistics).\n"
     "2. **Why convolutions**: why not a dense layer on the flattened image.\n"

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, pipeline, plots_stacking
+from ui import cached, panels, pipeline, plots_stacking, presentation
 from ui.kernel_editor import select_kernel
 from ui.pipeline import KINDS, SOURCES, Stage
 from ui.state import current_image
@@ -156,7 +156,7 @@ x = np.asarray(image.chw, dtype=np.float32)  # (C, H, W)
 C, H, W = x.shape
 
 st.title("Activation and stacking")
-st.markdown(
+presentation.prose(
     "**We can stack convolution layers.** A layer turns a volume (C, H, W) into a volume "
     "(F, H′, W′), and that volume is the next layer's input: the second layer's filters have "
     "depth F and look at the first layer's *maps*, not at pixels. Between the layers sit "
@@ -503,7 +503,7 @@ def receptive_field_part() -> None:
             f"block). Outlines: {legend_text}.",
         )
     with p3:
-        st.markdown(
+        presentation.prose(
             "**The recurrence** (per axis; r = field size, j = jump: how many input pixels "
             "apart two neighbouring units' fields start):\n\n"
             "r_new = r + (k − 1)·d·j, j_new = j·s, starting from r = 1, j = 1 on the input."

@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, plots_volumes
+from ui import cached, panels, plots_volumes, presentation
 from ui.kernel_editor import select_kernel
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -54,7 +54,7 @@ C, H, W = x.shape
 names = RGB_NAMES if C == 3 else ("gray",)
 
 st.title("Volumes and multiple filters")
-st.markdown(
+presentation.prose(
     "A colour image is not a flat grid but a **volume**: C channels of H×W numbers "
     "(C = 3 for red, green, blue), written (C, H, W) as in PyTorch. The tutorial's two rules:\n"
     "1. **Filter depth must match input depth**: a filter for a C-channel input is a "

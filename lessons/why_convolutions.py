@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, plots_why
+from ui import cached, panels, plots_why, presentation
 from ui.kernel_editor import select_kernel
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -75,7 +75,7 @@ def vector_text(v: np.ndarray) -> str:
 image = current_image()
 
 st.title("Why convolutions")
-st.markdown(
+presentation.prose(
     "Before convolutions, an image went into a **multi-layer perceptron (MLP)**: a stack of "
     "dense (fully connected) layers. A dense layer takes a *vector*, so the image is first "
     "**flattened**: its rows are laid end to end. Every output of the layer then has its own "
@@ -357,7 +357,7 @@ if fmap is not None:
             "that conv(x) never saw. Switch the fill to *circular* and the difference vanishes "
             "everywhere."
         )
-    st.markdown(
+    presentation.prose(
         "A dense layer has no such rule: its output for x′ is unrelated to its output for x. "
         "A convolution recognises a pattern wherever it appears — and it is a translation-"
         "**equivariant** map, not invariant: the response moves with the pattern (pooling "

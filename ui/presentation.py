@@ -16,7 +16,8 @@ __all__ = ["KEY", "STYLE", "is_on", "prose", "toggle"]
 
 KEY = "present.on"
 
-#: Streamlit sizes its text in rem, so a larger root size scales the whole page.
+#: Streamlit sizes its text in rem, so a larger root size scales the whole page; the
+#: sidebar widens, and page names and widget labels wrap instead of ending in "…".
 STYLE = """<style>
 html { font-size: 21px; }
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
@@ -28,6 +29,11 @@ h1, h2, h3 { font-weight: 800 !important; }
 [data-testid="stCode"] code, [data-testid="stCode"] pre { font-size: 1.05rem !important; }
 [data-testid="stMetricValue"] { font-size: 2.6rem !important; font-weight: 700; }
 [data-testid="stImage"] img { image-rendering: pixelated; }
+[data-testid="stSidebar"] { width: 360px !important; min-width: 360px !important; }
+[data-testid="stSidebarNavLink"] { height: auto !important; min-height: 2rem; }
+.stMarkdownEllipsis, .stMarkdownEllipsis p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 </style>"""
 
 

@@ -175,3 +175,31 @@ def test_hostile_stacking_link_is_ignored_with_a_notice():
     assert "s1_kind" in warned and "s2_act" in warned and "stack_n" in warned
     assert at.session_state["stack.n"] == 4  # clamped
     assert at.session_state["stack.s1.kind"] == "conv"
+
+
+# ---------------------------------------------------------------- 4. presentation mode
+
+PROSE = {
+    "lessons/home.py": "Pick an image in the sidebar",
+    "lessons/pooling.py": "A **pooling** layer slides a small window",
+    "lessons/volumes.py": "A colour image is not a flat grid but a **volume**",
+    "lessons/why_convolutions.py": "Before convolutions, an image went into",
+    "lessons/stacking.py": "**We can stack convolution layers.**",
+    "lessons/batchnorm.py": "A layer deep inside a network receives",
+}
+
+
+def _markdown(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("page", list(PROSE))
+def test_presentation_mode_hides_prose(app, page):
+    open_page(app, page)
+    assert PROSE[page] in _markdown(app)
+    app.toggle(key="present.on").set_value(True).run()
+    no_exceptions(app)
+    assert PROSE[page] not in _markdown(app)
+    assert app.get("header") or app.get("title")  # the slide's structure stays
+    style = next(h.proto.body for h in app.get("html") if "font-size: 21px" in h.proto.body)
+    assert "text-overflow: clip" in style  # page names in the sidebar wrap, no "…"
