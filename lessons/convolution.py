@@ -18,6 +18,7 @@ import vizlib
 from ui import (
     cached,
     exports,
+    gif,
     kernel_editor,
     panels,
     presentation,
@@ -401,6 +402,16 @@ else:
         if kw <= 7 and kh <= 11:
             st.latex(_latex_rows(step.latex(), kh, kw))
         exports.step_downloads(st, K, step, label=image.label)
+        gif.gif_download(
+            st,
+            K,
+            x,
+            used,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            padding_mode=padding_mode,
+        )
         st.caption(
             "Check: the feature map holds "
             f"{format_number(feature_map[step.row, step.col])} at this position."

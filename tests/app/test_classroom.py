@@ -203,3 +203,37 @@ def test_presentation_mode_hides_prose(app, page):
     assert app.get("header") or app.get("title")  # the slide's structure stays
     style = next(h.proto.body for h in app.get("html") if "font-size: 21px" in h.proto.body)
     assert "text-overflow: clip" in style  # page names in the sidebar wrap, no "…"
+
+
+# ---------------------------------------------------------------- 5. the GIF
+
+
+def test_gif_frames_and_written_sums_come_from_conv_step():
+    from PIL import Image
+
+    from ui import gif
+
+    kernel = vizlib.KERNELS["vertical_edge"].weights
+    data, texts = gif.sliding_window_gif(GRID, kernel)
+    out = vizlib.conv2d(GRID, kernel)  # (3, 3)
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "GIF" and im.n_frames == out.size * kernel.size == len(texts)
+    fmt = vizlib.conv.format_number
+    first = vizlib.conv_step(GRID, kernel, 0, 0)
+    assert texts[0].endswith(f"running sum = {fmt(first.products[0, 0, 0])}")
+    assert texts[8].endswith(f"sum = {fmt(first.total)} = output (0, 0)")  # 6
+    last = vizlib.conv_step(GRID, kernel, 2, 2)
+    assert texts[-1].endswith(f"sum = {fmt(last.total)} = output (2, 2)")
+    _, padded = gif.sliding_window_gif(GRID, kernel, stride=2, padding=1)
+    step = vizlib.conv_step(GRID, kernel, 1, 2, stride=2, padding=1)
+    assert f"sum = {fmt(step.total)} = output (1, 2)" in padded[(1 * 3 + 2) * 9 + 8]
+    with pytest.raises(ValueError, match="small inputs"):
+        gif.sliding_window_gif(np.zeros((11, 11)), kernel)
+
+
+def test_convolution_page_offers_the_gif(app):
+    open_page(app, "lessons/convolution.py")
+    assert "conv.dl_gif" in _buttons(app)
+    assert any("tutorial's 5×5 grid" in c.value for c in app.caption)  # the photo is too big
+    app.button(key="conv.tutorial").click().run()
+    assert any("this 5×5 input" in c.value for c in app.caption)
