@@ -1,0 +1,143 @@
+"""The key interactions, done as a student does them in a real browser.
+
+Uploads go through the sidebar's file input; the kernel grid (a canvas) is
+edited by double-clicking a cell and typing; the window is stepped with the
+page's buttons and with the in-browser player; the batch-norm page trains and
+compares train and eval mode. Every check compares what the page shows before
+and after, and, where a number is written, the number vizlib computes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import vizlib
+from tests import badfiles as bf
+from tests.e2e.conftest import (
+    choose_source,
+    code_blocks,
+    exception_count,
+    image_src,
+    open_page,
+    screenshot,
+    shown_text,
+    sidebar_captions,
+    upload,
+    wait_idle,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _step_text(page) -> str:
+    """The written sum of the step section: the page's first code block holding a sum."""
+    return next((t.strip() for t in code_blocks(page) if "×" in t and " = " in t), "")
+
+
+def _in_use(page) -> str:
+    return shown_text(page.get_by_text(re.compile(r"^In use: ")).first)
+
+
+def test_png_and_jpeg_uploads_change_the_feature_map(page, server_url, tmp_path):
+    open_page(page, server_url, "convolution")
+    wait_until(page, lambda: image_src(page), what="the feature map")
+    sample_map = image_src(page)
+    choose_source(page, "Upload")
+
+    png = tmp_path / "my drawing.png"
+    png.write_bytes(bf.png(bf.gradient(60, 80, seed=1)))
+    upload(page, png)
+    wait_until(page, lambda: "Your upload: 60×80" in sidebar_captions(page), what="PNG loaded")
+    png_map = image_src(page)
+    assert png_map and png_map != sample_map
+
+    jpeg = tmp_path / "holiday.jpg"
+    jpeg.write_bytes(bf.jpeg(bf.gradient(50, 70, seed=2, rgb=True)))
+    upload(page, jpeg)
+    wait_until(page, lambda: "Your upload: 50×70" in sidebar_captions(page), what="JPEG loaded")
+    jpeg_map = image_src(page)
+    assert jpeg_map and jpeg_map not in (sample_map, png_map)
+    assert "Feature map (48×68" in page.get_by_test_id("stImage").all_inner_texts()[1]
+    assert exception_count(page) == 0
+    screenshot(page, "interaction-upload-jpeg")
+
+
+def test_editing_a_kernel_cell_changes_the_result(page, server_url):
+    open_page(page, server_url, "convolution")
+    assert "weights sum to 0" in _in_use(page)  # the edge detector: 8 in the middle, −1 around
+    before_map, before_sum = image_src(page), _step_text(page)
+
+    grid = page.get_by_test_id("stDataFrame").first  # the kernel grid: a canvas
+    box = grid.bounding_box()
+    row_height = box["height"] / 4  # header + 3 rows
+    centre = {"x": box["width"] * 0.6, "y": row_height * 2.5}  # row 2, column 2
+    grid.click(position=centre)
+    page.wait_for_timeout(150)
+    grid.dblclick(position=centre)  # opens the cell's editor: a textarea over the canvas
+    editor = page.locator("textarea.gdg-input")
+    editor.wait_for(timeout=5_000)
+    editor.fill("5")
+    editor.press("Enter")
+    wait_until(page, lambda: "weights sum to -3" in _in_use(page), what="kernel edited")
+
+    assert "edited from" in _in_use(page)
+    assert image_src(page) != before_map
+    after_sum = _step_text(page)
+    assert after_sum != before_sum and "×5" in after_sum
+    assert "×8" not in after_sum
+    assert exception_count(page) == 0
+
+
+def test_stepping_the_window_changes_the_written_sum(page, server_url):
+    open_page(page, server_url, "convolution")
+    page.get_by_role("button", name="Show the tutorial's example").click()
+    wait_until(page, lambda: _step_text(page).endswith("= 6"), what="the tutorial's 6")
+    grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
+    kernel = vizlib.KERNELS["vertical_edge"].weights
+
+    sums = [_step_text(page)]
+    for col in (1, 2):  # the page's Next button: the server reruns with the next window
+        page.get_by_role("button", name="Next ▶").click()
+        wait_until(page, lambda s=sums[-1]: _step_text(page) != s, what="next window")
+        sums.append(_step_text(page))
+        assert sums[-1] == vizlib.conv_step(grid, kernel, 0, col).expression()
+    page.get_by_role("button", name="◀ Previous").click()
+    wait_until(page, lambda: _step_text(page) == sums[1], what="previous window")
+
+    # the in-browser player steps without a rerun: its written result changes
+    player = page.frame_locator("iframe[title^='Step-by-step player']")
+    headline = player.locator("#where")  # "Output row r, column c = value"
+    first = shown_text(headline)
+    player.locator("#next").click()
+    wait_until(page, lambda: headline.inner_text() != first, what="the player's next step")
+    step = vizlib.conv_step(grid, kernel, 0, 2)
+    assert headline.inner_text().endswith(f"= {vizlib.conv.format_number(step.total)}")
+    assert exception_count(page) == 0
+
+
+def _metric(page, label: str) -> str:
+    box = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return shown_text(box.get_by_test_id("stMetricValue"))
+
+
+def test_batchnorm_switches_between_train_and_eval(page, server_url):
+    open_page(page, server_url, "batchnorm")
+    assert _metric(page, "num_batches_tracked") == "0"
+    train_a, eval_a = _metric(page, "train mode · batch A"), _metric(page, "eval mode · batch A")
+    train_b, eval_b = _metric(page, "train mode · batch B"), _metric(page, "eval mode · batch B")
+    assert train_a != train_b  # train mode: the output depends on the batch
+    assert eval_a == eval_b  # eval mode: one output, whatever the batch
+
+    page.get_by_role("button", name="Train 10 steps").click()
+    wait_until(page, lambda: _metric(page, "num_batches_tracked") == "10", what="10 steps")
+    # train mode uses this batch's statistics: unchanged; eval mode uses the running ones
+    assert _metric(page, "train mode · batch A") == train_a
+    new_eval = _metric(page, "eval mode · batch A")
+    assert new_eval != eval_a and new_eval == _metric(page, "eval mode · batch B")
+    assert _metric(page, "running_mean") != "0"
+    assert exception_count(page) == 0
+    wait_idle(page)
