@@ -220,6 +220,7 @@ else:
             v[mid * w : (mid + 1) * w], vs[mid * w : (mid + 1) * w], start=mid * w
         ),
         width="stretch",
+        alt=f"Entries {mid * w} to {(mid + 1) * w - 1} of v and v′ as points; changed ones in red",
     )
 st.markdown(
     f"For a dense layer, x′ is a different input: **{thousands(n_changed)}** of the "

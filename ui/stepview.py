@@ -817,6 +817,7 @@ def pick_chart(
         selection_mode="pick",
         width=spec["width"],
         height=spec["height"] + 30,  # room for the title
+        alt=f"{title}: click a block to choose a position; the current one is outlined in orange",
     )
 
 
