@@ -203,13 +203,18 @@ def select_kernel(
         width="content",
         column_config={name: st.column_config.TextColumn(name, width="small") for name in columns},
     )
-    # Unchanged cells keep their exact value; edited ones are read by vizlib.
+    # Unchanged cells keep their exact value; edited ones are read by vizlib. The
+    # edited frame is read by its own shape: the browser's grid is fixed, but a forged
+    # widget message can add or delete rows, and that must become a message too.
+    rows, cols = edited.shape
     cells = [
         [
-            base[i, j] if edited.iat[i, j] == texts[i][j] else edited.iat[i, j]
-            for j in range(base.shape[1])
+            base[i, j]
+            if i < base.shape[0] and j < base.shape[1] and edited.iat[i, j] == texts[i][j]
+            else edited.iat[i, j]
+            for j in range(cols)
         ]
-        for i in range(base.shape[0])
+        for i in range(rows)
     ]
     try:
         kernel = kernel_from_cells(cells, max_size=MAX_SIDE)

@@ -261,12 +261,6 @@ def test_a_bad_grid_cell_is_refused_and_the_last_valid_kernel_stays(conv, label,
     assert _step_expression(conv) == _expected_step(conv, valid)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/kernel_editor.py indexes the edited frame with the loaded grid's shape: "
-    "an edit dict that deletes rows (not possible in the browser's fixed grid, only in a "
-    "forged widget message) raises IndexError",
-)
 def test_a_grid_with_its_rows_deleted_is_refused(conv):
     editor = conv.session_state["conv.kernel.editor_key"]
     conv.session_state[editor] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [0, 1, 2]}
