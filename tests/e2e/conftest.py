@@ -102,6 +102,11 @@ def browser():
                 "--disable-sync",
                 "--no-first-run",
                 "--disable-quic",
+                # several sessions at once (test_sessions): pages in the background must
+                # keep rendering, or Streamlit's skeletons never turn into elements
+                "--disable-renderer-backgrounding",
+                "--disable-background-timer-throttling",
+                "--disable-backgrounding-occluded-windows",
             ],
         )
         yield b

@@ -42,32 +42,20 @@ def _in_use(page) -> str:
     return shown_text(page.get_by_text(re.compile(r"^In use: ")).first)
 
 
-def test_png_and_jpeg_uploads_change_the_feature_map(page, server_url, tmp_path):
+@pytest.fixture(scope="module")
+def conv(browser, server_url):
+    """One student on the convolution lesson for the three tests below, in file order:
+    a kernel edit (the edge detector on the sample photo), stepping (the tutorial's
+    grid, which its button loads), uploads (whatever is shown before them)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
     open_page(page, server_url, "convolution")
-    wait_until(page, lambda: image_src(page), what="the feature map")
-    sample_map = image_src(page)
-    choose_source(page, "Upload")
-
-    png = tmp_path / "my drawing.png"
-    png.write_bytes(bf.png(bf.gradient(60, 80, seed=1)))
-    upload(page, png)
-    wait_until(page, lambda: "Your upload: 60×80" in sidebar_captions(page), what="PNG loaded")
-    png_map = image_src(page)
-    assert png_map and png_map != sample_map
-
-    jpeg = tmp_path / "holiday.jpg"
-    jpeg.write_bytes(bf.jpeg(bf.gradient(50, 70, seed=2, rgb=True)))
-    upload(page, jpeg)
-    wait_until(page, lambda: "Your upload: 50×70" in sidebar_captions(page), what="JPEG loaded")
-    jpeg_map = image_src(page)
-    assert jpeg_map and jpeg_map not in (sample_map, png_map)
-    assert "Feature map (48×68" in page.get_by_test_id("stImage").all_inner_texts()[1]
-    assert exception_count(page) == 0
-    screenshot(page, "interaction-upload-jpeg")
+    yield page
+    context.close()
 
 
-def test_editing_a_kernel_cell_changes_the_result(page, server_url):
-    open_page(page, server_url, "convolution")
+def test_editing_a_kernel_cell_changes_the_result(conv):
+    page = conv
     assert "weights sum to 0" in _in_use(page)  # the edge detector: 8 in the middle, −1 around
     before_map, before_sum = image_src(page), _step_text(page)
 
@@ -92,8 +80,8 @@ def test_editing_a_kernel_cell_changes_the_result(page, server_url):
     assert exception_count(page) == 0
 
 
-def test_stepping_the_window_changes_the_written_sum(page, server_url):
-    open_page(page, server_url, "convolution")
+def test_stepping_the_window_changes_the_written_sum(conv):
+    page = conv
     page.get_by_role("button", name="Show the tutorial's example").click()
     wait_until(page, lambda: _step_text(page).endswith("= 6"), what="the tutorial's 6")
     grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
@@ -117,6 +105,30 @@ def test_stepping_the_window_changes_the_written_sum(page, server_url):
     step = vizlib.conv_step(grid, kernel, 0, 2)
     assert headline.inner_text().endswith(f"= {vizlib.conv.format_number(step.total)}")
     assert exception_count(page) == 0
+
+
+def test_png_and_jpeg_uploads_change_the_feature_map(conv, tmp_path):
+    page = conv
+    wait_until(page, lambda: image_src(page), what="the feature map")
+    sample_map = image_src(page)  # the sample photo's, or the grid's after the test above
+    choose_source(page, "Upload")
+
+    png = tmp_path / "my drawing.png"
+    png.write_bytes(bf.png(bf.gradient(60, 80, seed=1)))
+    upload(page, png)
+    wait_until(page, lambda: "Your upload: 60×80" in sidebar_captions(page), what="PNG loaded")
+    png_map = image_src(page)
+    assert png_map and png_map != sample_map
+
+    jpeg = tmp_path / "holiday.jpg"
+    jpeg.write_bytes(bf.jpeg(bf.gradient(50, 70, seed=2, rgb=True)))
+    upload(page, jpeg)
+    wait_until(page, lambda: "Your upload: 50×70" in sidebar_captions(page), what="JPEG loaded")
+    jpeg_map = image_src(page)
+    assert jpeg_map and jpeg_map not in (sample_map, png_map)
+    assert "Feature map (48×68" in page.get_by_test_id("stImage").all_inner_texts()[1]
+    assert exception_count(page) == 0
+    screenshot(page, "interaction-upload-jpeg")
 
 
 def _metric(page, label: str) -> str:
