@@ -289,3 +289,18 @@ BAD_KERNEL_CELLS = (
     ("1e308", "1e308"),
     ("division by zero", "1/0"),
 )
+
+#: Kernel files for the convolution lesson's "Load a kernel file" box: (name, bytes, hint).
+BAD_KERNEL_FILES = (
+    ("garbage.csv", bytes(range(256)), "not text"),
+    ("empty.csv", b"", "empty"),
+    ("nan.json", b'{"kernel": [[NaN, 1], [1, 1]]}', "not a number"),
+    ("overflow.json", b"[[1e999, 1], [1, 1]]", "infinite"),
+    ("twelve.csv", "\n".join(",".join(["1"] * 12) for _ in range(12)).encode(), "12×12"),
+    ("ragged.csv", b"1,2,3\n4,5\n", "row 2"),
+    ("other.json", b'{"weights": [[1]]}', "list of rows"),
+    ("letter.txt", b"hello world", "not a number"),
+    ("huge.csv", b"1," * 20_000, "at most"),
+)
+#: A 10 KB JSON file nested 5,000 deep: Python's json module raises RecursionError.
+NESTED_KERNEL_FILE = ("nested.json", b"[" * 5000 + b"]" * 5000)

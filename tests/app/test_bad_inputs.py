@@ -347,3 +347,35 @@ def test_batch_of_one_in_train_mode(app):
     assert any("Train mode refused the batch" in e.value for e in page.error)
     assert page.metric, "eval mode still shows its numbers"
     assert int(page.session_state["bn.t.layer"].num_batches_tracked) == 0
+
+
+# --------------------------------------------------------------------------- kernel files
+
+
+def _kernel_file(at, name: str, data: bytes) -> None:
+    at.file_uploader(key="conv.kernel.upload").set_value((name, data, "text/csv")).run()
+
+
+@pytest.mark.parametrize(("name", "data", "hint"), bf.BAD_KERNEL_FILES, ids=lambda v: str(v)[:12])
+def test_a_bad_kernel_file_is_refused_and_the_kernel_stays(conv, name, data, hint):
+    _kernel_file(conv, "good.json", b'{"kernel": [[1, 2], [3, 4]]}')
+    good = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(conv.session_state["conv.kernel.valid"], good)
+
+    _kernel_file(conv, name, data)
+    no_exceptions(conv)
+    errors = " ".join(e.value for e in conv.error)
+    assert errors.startswith("Kernel file not used") and hint in errors, errors
+    np.testing.assert_array_equal(conv.session_state["conv.kernel.valid"], good)
+    assert _step_expression(conv) == _expected_step(conv, good)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ui/exports.py kernel_from_file: json.loads raises RecursionError (not caught as "
+    "ValueError) on a small, deeply nested JSON file",
+)
+def test_a_deeply_nested_json_kernel_file_is_refused(conv):
+    _kernel_file(conv, *bf.NESTED_KERNEL_FILE)
+    no_exceptions(conv)
+    assert any(e.value.startswith("Kernel file not used") for e in conv.error)
