@@ -104,6 +104,8 @@ def kernel_from_file(data: bytes) -> np.ndarray:
             doc = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise ValueError(f"the JSON could not be read ({exc.msg}, line {exc.lineno})") from None
+        except RecursionError:  # a small file can nest thousands of brackets deep
+            raise ValueError("the JSON is nested too deeply to be a kernel") from None
         rows = doc.get("kernel") if isinstance(doc, dict) else doc
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise ValueError('expected a list of rows, e.g. {"kernel": [[1, 0], [0, -1]]}')

@@ -370,11 +370,6 @@ def test_a_bad_kernel_file_is_refused_and_the_kernel_stays(conv, name, data, hin
     assert _step_expression(conv) == _expected_step(conv, good)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/exports.py kernel_from_file: json.loads raises RecursionError (not caught as "
-    "ValueError) on a small, deeply nested JSON file",
-)
 def test_a_deeply_nested_json_kernel_file_is_refused(conv):
     _kernel_file(conv, *bf.NESTED_KERNEL_FILE)
     no_exceptions(conv)
