@@ -71,15 +71,10 @@ def test_parallel_sessions_see_only_their_own_results(browser, server_url, tmp_p
             expected = vizlib.conv_step(x, kernel, 0, 0).expression()
             wait_until(page, lambda p=page, e=expected: _sum(p) == e, what=f"{name}'s sum")
 
-        for page in pages.values():  # and step at once
-            page.get_by_role("button", name="Next ▶").click()
-        for name, page in pages.items():
-            x, kernel, _ = inputs[name]
-            expected = vizlib.conv_step(x, kernel, 0, 1).expression()
-            wait_until(page, lambda p=page, e=expected: _sum(p) == e, what=f"{name} stepped")
+        assert len({_sum(page) for page in pages.values()}) == len(pages)  # all different
         for name, page in pages.items():
             x, kernel, caption = inputs[name]
-            assert _sum(page) == vizlib.conv_step(x, kernel, 0, 1).expression(), name
+            assert _sum(page) == vizlib.conv_step(x, kernel, 0, 0).expression(), name
             assert caption in sidebar_captions(page), name
             assert exception_count(page) == 0, name
     finally:
