@@ -142,8 +142,12 @@ def output_size(
     >>> output_size(6, 3, stride=2, ceil_mode=True)
     3
     """
-    for value, name in ((size, "size"), (kernel_size, "kernel_size"), (stride, "stride"),
-                        (dilation, "dilation")):
+    for value, name in (
+        (size, "size"),
+        (kernel_size, "kernel_size"),
+        (stride, "stride"),
+        (dilation, "dilation"),
+    ):
         if not _is_int(value) or value < 1:
             raise ValueError(f"`{name}` must be a positive integer; got {value!r}")
     if isinstance(padding, str):
