@@ -38,7 +38,8 @@ DEPTH_COLOURS = (
     ("yellow", (240, 228, 66)),
     ("vermillion", (213, 94, 0)),
 )
-_SIGN_COLOURS = {"negative": "#E69F00", "around 0": "#999999", "positive": "#0072B2"}
+# The same sides as the maps' diverging colour map (RdBu_r): negative blue, positive red.
+_SIGN_COLOURS = {"negative": "#2166AC", "around 0": "#999999", "positive": "#B2182B"}
 
 
 # --------------------------------------------------------------------------- feature maps
