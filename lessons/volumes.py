@@ -291,7 +291,6 @@ view = o2.radio(
     horizontal=True,
     key="vol.view",
 )
-maps_digest = cached.digest(maps)  # one key for the cached pictures of every map
 vlim = None
 if shared:
     vlim = max(float(np.max(np.abs(panels.view_values(maps, view)))), 1e-12)
@@ -299,14 +298,13 @@ per_row = min(Fu, 4)
 for start in range(0, Fu, per_row):
     row_cols = st.columns(per_row)
     for j, f in enumerate(range(start, min(start + per_row, Fu))):
-        plots_volumes.show_feature_map(
+        panels.show_map(
             row_cols[j],
-            maps_digest,
-            f,
             maps[f],
             f"Map {f + 1} of {Fu}: filter {use[f] + 1}, bias {format_number(bias_used[f])}",
             view=view,
             vlim=vlim,
+            max_side=480,
         )
 
 # --------------------------------------------------------------------------- 5. one step

@@ -7,8 +7,10 @@ page reads on a projector and to a screen reader alike.
 from __future__ import annotations
 
 import numpy as np
+import streamlit as st
 
 from ui import render
+from ui.cached import digest
 from vizlib.conv import format_number
 
 __all__ = [
@@ -91,6 +93,14 @@ def map_picture(
     return render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
 
 
+@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+def _cached_map_picture(
+    values_key: str, cmap: str, view: str, vlim: float | None, max_side: int, _values: np.ndarray
+) -> render.Picture:
+    """:func:`map_picture`, cached on the map's full-content digest (not re-encoded per rerun)."""
+    return map_picture(_values, cmap=cmap, view=view, vlim=vlim, max_side=max_side)
+
+
 def show_map(
     container,
     values: np.ndarray,
@@ -115,9 +125,12 @@ def show_map(
     vlim : float, optional
         Shared colour limit (``±vlim``) so several maps compare fairly.
     picture : render.Picture, optional
-        The map already coloured by :func:`map_picture` (e.g. from a cache).
+        The map already coloured by :func:`map_picture`; by default it is
+        coloured here, cached on the map's content.
     """
-    pic = picture or map_picture(values, cmap=cmap, view=view, vlim=vlim, max_side=max_side)
+    if picture is None:
+        picture = _cached_map_picture(digest(values), cmap, view, vlim, max_side, values)
+    pic = picture
     shape = "×".join(str(n) for n in values.shape)
     lo, hi = float(np.min(values)), float(np.max(values))
     caption = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"

@@ -12,7 +12,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from ui import panels, render
+from ui import render
 from ui.plots_why import grid_html
 from vizlib.conv import format_number
 
@@ -21,7 +21,6 @@ __all__ = [
     "channel_png",
     "filter_html",
     "locate_png",
-    "show_feature_map",
     "step_html",
 ]
 
@@ -213,30 +212,3 @@ def filter_html(block: np.ndarray, names: tuple[str, ...], bias: float, title: s
     return f'<div style="font-weight:600;margin-bottom:.3rem">{html.escape(title)}</div>' + _flex(
         parts
     )
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _map_picture(
-    maps_digest: str, index: int, view: str, vlim: float | None, _plane: np.ndarray
-) -> render.Picture:
-    """:func:`ui.panels.map_picture` of one feature map, cached on the maps' digest."""
-    return panels.map_picture(_plane, view=view, vlim=vlim, max_side=480)
-
-
-def show_feature_map(
-    container,
-    maps_digest: str,
-    index: int,
-    plane: np.ndarray,
-    title: str,
-    *,
-    view: str,
-    vlim: float | None,
-) -> None:
-    """Show feature map ``index`` like :func:`ui.panels.show_map`, its picture cached.
-
-    ``maps_digest`` identifies the whole output volume (``ui.cached.digest``),
-    so a rerun that does not change the maps re-sends cached PNG bytes.
-    """
-    picture = _map_picture(maps_digest, index, view, vlim, plane)
-    panels.show_map(container, plane, title, view=view, vlim=vlim, picture=picture)
