@@ -233,9 +233,9 @@ def pool_stepview(
     scale: tuple,
     input_label: str = "Input",
     output_label: str = "Pooled",
-    theme: str | None = None,
-) -> str:
-    """Build the step player's HTML for one pooling layer, starting at ``(row, col)``.
+    alt: str = "Step-by-step player",
+) -> dict:
+    """Build the step player's data for one pooling layer, starting at ``(row, col)``.
 
     ``pooled`` is what :func:`vizlib.max_pool2d`/``avg_pool2d`` computed with the
     same settings. ``cmap`` and ``scale`` colour the cells as the page draws
@@ -265,7 +265,7 @@ def pool_stepview(
     else:
         titles = ("Window (padding = 0)" if padding else "Window", "Sum", "Divisor")
         operators, result_operator = ("Σ →", "÷"), "="
-    return stepview.build_html(
+    return stepview.build_player(
         input_view=input_view,
         output_view=output_view,
         panel_titles=titles,
@@ -274,6 +274,6 @@ def pool_stepview(
         frames="[" + ",".join(parts) + "]",
         start=start,
         loop=every,
-        theme=theme,
         note=stepview.loaded_note(len(positions), every),
+        alt=alt,
     )

@@ -2,10 +2,13 @@
 
 The server precomputes a bounded sequence of *frames* (one per output
 position, in scan order) and sends them with two small pictures, the
-(padded) input and the output map, in ONE self-contained HTML iframe. Play,
-pause, previous/next and the speed control run in the browser, so an
-animation at 5–20 steps per second needs no server rerun per step. No network
-access and no external JavaScript: everything is inline.
+(padded) input and the output map, to ONE in-page component (Streamlit's
+``st.components.v2``, no iframe). Play, pause, previous/next and the speed
+control run in the browser, so an animation at 5–20 steps per second needs no
+server rerun per step; a click on the input or output picks a position. The
+component's page elements live across reruns and only redraw what changed, so
+a rerun costs the browser little. No network access and no external JavaScript:
+everything is inline.
 
 The viewer is generic (convolution today, pooling later). A frame is a dict::
 
@@ -20,19 +23,17 @@ The viewer is generic (convolution today, pooling later). A frame is a dict::
      "marks": [[r, c], ...]}             # optional: input cells to mark (a max-pool winner)
 
 :func:`conv_frames` makes frames from :func:`vizlib.conv_step` (O(k²) each);
-:func:`build_html` makes the player; :func:`show` puts it on the page.
+:func:`build_player` makes the player's data; :func:`show` puts it on the page.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import io
 import json
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
 import streamlit as st
 from PIL import Image
 
@@ -45,15 +46,14 @@ __all__ = [
     "BLOCK",
     "CELL_MODE_MAX",
     "block_size",
-    "build_html",
+    "build_player",
     "cells_view",
     "conv_frames",
     "conv_stepview",
+    "frames_of",
     "image_view",
     "pad_amounts",
     "padded_input",
-    "pick_chart",
-    "ramp",
     "scan_positions",
     "show",
 ]
@@ -375,9 +375,9 @@ def conv_stepview(
     padding_mode="zeros",
     cmap: str = render.DIVERGING_CMAPS[0],
     input_label: str = "Input",
-    theme: str | None = None,
-) -> str:
-    """Build the player's HTML for a 2-D convolution, starting at ``(row, col)``.
+    alt: str = "Step-by-step player: the window, kernel, products and sum",
+) -> dict:
+    """Build the player's data for a 2-D convolution, starting at ``(row, col)``.
 
     ``feature_map`` is the map :func:`vizlib.conv2d` computed with the same
     settings (drawn as the output view). Frames are cached in blocks of
@@ -401,7 +401,7 @@ def conv_stepview(
         for b in range(first, stop, block)
     ]
     every = len(positions) == out_h * out_w
-    return build_html(
+    return build_player(
         input_view=input_view,
         output_view=output_view,
         panel_titles=("Window (input values)", "Kernel (weights)", "Products"),
@@ -409,22 +409,25 @@ def conv_stepview(
         frames="[" + ",".join(parts) + "]",
         start=start,
         loop=every,
-        theme=theme,
         note=loaded_note(len(positions), every),
+        alt=alt,
     )
 
 
 # --------------------------------------------------------------------------- the player
 
 _CSS = """
-:root { --fg:#262730; --muted:#5c5f6b; --line:#c9ccd6; --btn:#f0f2f6; --hi:#ff8c00; }
-:root.dark { --fg:#fafafa; --muted:#b8bcc8; --line:#4a4e5a; --btn:#262730; --hi:#ffb000; }
-html, body { margin:0; background:transparent; color:var(--fg);
-  font-family:"Source Sans Pro","Source Sans 3",system-ui,sans-serif; font-size:17px; }
+:host { --fg: var(--st-text-color, #262730);
+  --muted: color-mix(in srgb, var(--st-text-color, #262730) 72%, transparent);
+  --line: var(--st-border-color, #c9ccd6);
+  --btn: var(--st-secondary-background-color, #f0f2f6); --hi: #ff8c00; }
+.player { color: var(--fg); font-family: var(--st-font, "Source Sans Pro", system-ui, sans-serif);
+  font-size: 17px; outline: none; }
 .bar { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; margin:.25rem 0 .6rem; }
 button { font:inherit; color:var(--fg); background:var(--btn); border:1px solid var(--line);
   border-radius:.5rem; padding:.3rem .8rem; cursor:pointer; min-width:5.5rem; }
-button:focus-visible, input:focus-visible { outline:3px solid var(--hi); outline-offset:2px; }
+button:focus-visible, input:focus-visible, .player:focus-visible {
+  outline:3px solid var(--hi); outline-offset:2px; }
 button[aria-pressed=true] { border-color:var(--hi); }
 .where { font-weight:600; margin-left:.5rem; }
 .muted { color:var(--muted); font-size:.85rem; }
@@ -433,7 +436,7 @@ figure { margin:0; display:flex; flex-direction:column; align-items:center; gap:
   width:min-content; }
 figcaption { font-size:.85rem; color:var(--muted); text-align:center; min-width:6rem; }
 .op { font-size:1.7rem; font-weight:700; color:var(--muted); }
-.pic { position:relative; }
+.pic { position:relative; cursor:crosshair; }
 .pic img { display:block; image-rendering:pixelated; width:100%; height:100%; }
 .box { position:absolute; box-sizing:border-box; pointer-events:none; }
 .inner { border:2px dashed var(--muted); }
@@ -441,12 +444,12 @@ figcaption { font-size:.85rem; color:var(--muted); text-align:center; min-width:
 .tap { background:rgba(255,176,0,.55); outline:1px solid #000; }
 .guide { background:rgba(255,140,0,.16); }
 .grid { display:grid; gap:2px; }
+.pickable .cell { cursor:pointer; }
 .cell { display:flex; align-items:center; justify-content:center; box-sizing:border-box;
   border-radius:3px; font-variant-numeric:tabular-nums; border:1px solid rgba(128,128,128,.35); }
 .cell.pad { background-image:repeating-linear-gradient(45deg, rgba(0,0,0,.18) 0 3px,
   transparent 3px 7px); border:1px dashed #000; }
 .cell.on { outline:3px solid var(--hi); outline-offset:-1px; box-shadow:0 0 0 4px #000; z-index:1; }
-.cell.mark { outline:3px solid #000; }
 .cell.mark, .cell.on.mark { font-weight:700; outline:3px solid #000; outline-offset:-1px;
   box-shadow:0 0 0 3px #fff, 0 0 0 6px #000; z-index:2; }
 .best { border:3px solid #000; box-shadow:0 0 0 2px #fff, inset 0 0 0 2px #fff; }
@@ -455,195 +458,297 @@ figcaption { font-size:.85rem; color:var(--muted); text-align:center; min-width:
 .expr b { font-size:1.15rem; }
 """
 
+# The player runs in the page (a Streamlit v2 component, no iframe). Its DOM lives
+# across reruns: a rerun hands it new data, and it only redraws what changed
+# (the two pictures are kept when their source is the same).
 _JS = r"""
-const S = JSON.parse(document.getElementById('spec').textContent);
-const $ = (id) => document.getElementById(id);
-let i = S.start, timer = null;
-
 function ink(hex) {  // readable text on a coloured cell
   const n = parseInt(hex.slice(1), 16), r = n >> 16, g = (n >> 8) & 255, b = n & 255;
   return (0.299 * r + 0.587 * g + 0.114 * b) > 140 ? '#000' : '#fff';
 }
-function theme() {
-  let dark = S.theme === 'dark';
-  try {
-    const el = parent.document.querySelector('[data-testid="stApp"]') || parent.document.body;
-    const m = getComputedStyle(el).backgroundColor.match(/\d+/g);
-    if (m && m.length >= 3) dark = (0.299 * m[0] + 0.587 * m[1] + 0.114 * m[2]) < 128;
-  } catch (e) { /* no parent access: keep the server's hint */ }
-  document.documentElement.classList.toggle('dark', dark);
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
 }
-function cellGrid(el, v, size) {
-  el.innerHTML = '';
-  el.style.gridTemplateColumns = `repeat(${v.cols}, ${size}px)`;
+function cellGrid(host, v, size) {
+  host.replaceChildren();
+  host.style.gridTemplateColumns = `repeat(${v.cols}, ${size}px)`;
   const longest = Math.max(2, ...v.cells.flat().map(t => t.length));
   const fs = Math.max(8, Math.min(18, Math.floor(size * 1.75 / longest)));
   const cells = [];
   for (let r = 0; r < v.rows; r++) for (let c = 0; c < v.cols; c++) {
-    const d = document.createElement('div');
-    d.className = 'cell' + (v.pad && v.pad[r][c] ? ' pad' : '');
+    const d = el('div', 'cell' + (v.pad && v.pad[r][c] ? ' pad' : ''), v.cells[r][c]);
     d.style.width = d.style.height = size + 'px';
     d.style.fontSize = fs + 'px';
     d.style.background = v.colors[r][c];
     d.style.color = ink(v.colors[r][c]);
-    d.textContent = v.cells[r][c];
-    el.appendChild(d); cells.push(d);
+    d.dataset.r = r; d.dataset.c = c;
+    host.appendChild(d); cells.push(d);
   }
   return cells;
 }
-function setupView(id, v, maxPx) {
-  const host = $(id);
-  host.setAttribute('aria-label', v.label);
-  if (v.kind === 'cells') {
-    const size = Math.max(22, Math.min(52, Math.floor(maxPx / Math.max(v.rows, v.cols))));
-    host.className = 'grid';
-    return {v, cells: cellGrid(host, v, size)};
+
+class Player {
+  constructor(root) {
+    this.root = root; this.timer = null; this.i = 0; this.S = null;
+    this.sizes = null; this.trigger = () => {};
+    root.className = 'player'; root.tabIndex = 0;
+    root.addEventListener('keydown', (e) => this.key(e));
+    let lastWidth = 0, refit = null;
+    new ResizeObserver(() => {  // the column may get its final width after mounting
+      if (!this.S || Math.abs(root.clientWidth - lastWidth) < 2) return;
+      lastWidth = root.clientWidth;
+      clearTimeout(refit); refit = setTimeout(() => this.fit(), 60);
+    }).observe(root);
   }
-  const scale = maxPx / Math.max(v.rows, v.cols);
-  const w = Math.round(v.cols * scale), h = Math.round(v.rows * scale);
-  host.className = 'pic';
-  host.style.width = w + 'px'; host.style.height = h + 'px';
-  host.innerHTML = `<img alt="" src="${v.src}">`;
-  const box = (cls, r, c, nr, nc, min) => {
-    const b = document.createElement('div');
-    b.className = 'box ' + cls;
-    const bw = Math.max(min, nc * scale), bh = Math.max(min, nr * scale);
-    b.style.left = (c * scale + nc * scale / 2 - bw / 2) + 'px';
-    b.style.top = (r * scale + nr * scale / 2 - bh / 2) + 'px';
-    b.style.width = bw + 'px'; b.style.height = bh + 'px';
-    host.appendChild(b); return b;
-  };
-  if (v.inner && (v.inner[2] !== v.rows || v.inner[3] !== v.cols))
-    box('inner', v.inner[0], v.inner[1], v.inner[2], v.inner[3], 0);
-  return {v, scale, host, box, marks: []};
-}
-// Sizes: one row (input, panels, output) when it fits; shrink until it does, and
-// if cells would get too small, let the panels wrap below at a readable size.
-const kmax = Math.max(...S.frames[0].panels.map(p => Math.max(p.cells.length, p.cells[0].length)));
-const panels = S.panels.map((t, k) => ({el: $('p' + k)}));
-let IN, OUT, psize;
-function build(vsize, ps) {
-  psize = ps;
-  IN = setupView('in', S.input, vsize);
-  OUT = setupView('out', S.output, vsize);
-  show(i);
-}
-function oneRow() {
-  const figs = document.querySelectorAll('.stage > figure');
-  const mid = (e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; };
-  return Math.abs(mid(figs[figs.length - 1]) - mid(figs[0])) < 4;  // centred in one row
-}
-function fit() {
-  let vsize = 300, ps = Math.min(56, Math.max(20, Math.floor(420 / kmax)));
-  build(vsize, ps);
-  for (let n = 0; n < 12 && !oneRow(); n++) {
-    vsize = Math.max(150, Math.floor(vsize * 0.9));
-    ps = Math.max(20, Math.floor(ps * 0.9));
-    build(vsize, ps);
-    if (vsize === 150 && ps === 20) break;
+  $(id) { return this.root.querySelector('#' + id); }
+
+  update(data) {
+    const old = this.S;
+    const frames = old && data.frames === old.framesText ? old.frames : JSON.parse(data.frames);
+    const S = {...data, framesText: data.frames, frames};
+    const same = old && old.input.src === S.input.src && old.output.src === S.output.src
+      && JSON.stringify([old.panels, old.operators, old.input.cells, old.output.cells,
+                         old.input.label, old.output.label, old.input.inner])
+         === JSON.stringify([S.panels, S.operators, S.input.cells, S.output.cells,
+                             S.input.label, S.output.label, S.input.inner]);
+    this.stop();
+    this.S = S; this.i = S.start;
+    if (same && this.IN) { this.show(this.i); this.note(); return; }
+    this.skeleton(); this.fit();
   }
-  if (!oneRow()) build(300, Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax)))));
-}
-function highlight(view, taps) {
-  if (view.cells) {
-    view.cells.forEach(d => d.classList.remove('on', 'mark'));
-    taps.forEach(([r, c]) => {
-      const d = view.cells[r * view.v.cols + c];
-      if (d) d.classList.add('on');
+
+  skeleton() {
+    const S = this.S, root = this.root;
+    root.setAttribute('aria-label', S.alt);
+    root.replaceChildren();
+    const bar = el('div', 'bar'); bar.setAttribute('role', 'toolbar');
+    bar.setAttribute('aria-label', 'Step-by-step controls');
+    const prev = el('button', '', '◀ Previous'); prev.id = 'prev';
+    prev.setAttribute('aria-label', 'Previous position');
+    const play = el('button', '', '▶ Play'); play.id = 'play';
+    play.setAttribute('aria-pressed', 'false');
+    const next = el('button', '', 'Next ▶'); next.id = 'next';
+    next.setAttribute('aria-label', 'Next position');
+    for (const b of [prev, play, next]) b.type = 'button';
+    const lab = el('label', '', 'Speed'); lab.htmlFor = 'speed';
+    const speed = el('input'); speed.id = 'speed'; speed.type = 'range';
+    speed.min = 1; speed.max = 20; speed.step = 1; speed.value = this.fps || S.fps;
+    speed.setAttribute('aria-label', 'Speed in steps per second');
+    const fps = el('span', '', `${speed.value} steps/s`); fps.id = 'fps';
+    const where = el('span', 'where'); where.id = 'where';
+    const count = el('span', 'muted'); count.id = 'count';
+    bar.append(prev, play, next, lab, speed, fps, where, count);
+    const stage = el('div', 'stage');
+    const fig = (id, caption) => {
+      const f = el('figure'), host = el('div'); host.id = id;
+      f.append(host, el('figcaption', '', caption)); return f;
+    };
+    const op = (t) => {
+      const o = el('div', 'op', t); o.setAttribute('aria-hidden', 'true'); return o;
+    };
+    stage.append(fig('in', S.input.label + ' (highlighted: the window read)'), op('→'));
+    S.panels.forEach((t, k) => {
+      stage.append(fig('p' + k, t));
+      if (k < S.operators.length) stage.append(op(S.operators[k]));
     });
-    return;
+    stage.append(op(S.result_operator),
+                 fig('out', S.output.label + ' (highlighted: the value written)'));
+    const expr = el('p', 'expr'); expr.id = 'expr'; expr.setAttribute('aria-live', 'polite');
+    const note = el('p', 'muted'); note.id = 'note';
+    root.append(bar, stage, expr, note);
+    this.$('in').setAttribute('role', 'img'); this.$('out').setAttribute('role', 'img');
+    play.onclick = () => this.play();
+    prev.onclick = () => { this.stop(); if (this.S.loop || this.i > 0) this.show(this.i - 1); };
+    next.onclick = () => {
+      this.stop();
+      if (this.S.loop || this.i < this.S.frames.length - 1) this.show(this.i + 1);
+    };
+    speed.oninput = () => { this.fps = +speed.value; fps.textContent = `${speed.value} steps/s`; };
+    this.$('in').onclick = (e) => this.pick(e, 'input');
+    this.$('out').onclick = (e) => this.pick(e, 'output');
+    this.note();
   }
-  view.marks.forEach(m => m.remove()); view.marks = [];
-  const rs = taps.map(t => t[0]), cs = taps.map(t => t[1]);
-  const r0 = Math.min(...rs), c0 = Math.min(...cs);
-  const nr = Math.max(...rs) - r0 + 1, nc = Math.max(...cs) - c0 + 1;
-  if (taps.length > 1 && taps.length < nr * nc && view.scale >= 3)
-    taps.forEach(([r, c]) => view.marks.push(view.box('tap', r, c, 1, 1, 2)));
-  if (view.scale < 4) {  // a small window on a big picture: guide lines lead the eye to it
-    view.marks.push(view.box('guide', 0, c0, view.v.rows, nc, 0));
-    view.marks.push(view.box('guide', r0, 0, nr, view.v.cols, 0));
+  note() {
+    this.$('note').textContent = 'Keys: ← → step, space play/pause. Click the input or the output '
+      + 'to choose a position. ' + this.S.note;
   }
-  view.marks.push(view.box('win', r0, c0, nr, nc, 12));
-}
-function show(k) {
-  i = (k + S.frames.length) % S.frames.length;
-  const f = S.frames[i];
-  f.panels.forEach((p, n) => {
-    const v = {rows: p.cells.length, cols: p.cells[0].length,
-               cells: p.cells, colors: p.colors, pad: p.pad};
-    const cells = cellGrid(panels[n].el, v, psize);
-    panels[n].el.className = 'grid';
-    (p.mark || []).forEach(([r, c]) => cells[r * v.cols + c].classList.add('mark'));
-  });
-  highlight(IN, f.taps);
-  (f.marks || []).forEach(([r, c]) => {  // e.g. the winner of a max-pooling window
-    if (IN.cells) { const d = IN.cells[r * IN.v.cols + c]; if (d) d.classList.add('mark'); }
-    else IN.marks.push(IN.box('best', r, c, 1, 1, 8));
-  });
-  highlight(OUT, [f.pos]);
-  $('where').textContent = `Output row ${f.pos[0]}, column ${f.pos[1]} = ${f.result}`;
-  $('count').textContent = `step ${i + 1} of ${S.frames.length}`;
-  $('expr').innerHTML = '';
-  const eq = f.expression.lastIndexOf(' = ');
-  $('expr').append(document.createTextNode(eq >= 0 ? f.expression.slice(0, eq + 3) : f.expression));
-  if (eq >= 0) {
-    const b = document.createElement('b');
-    b.textContent = f.expression.slice(eq + 3);
-    $('expr').append(b);
+
+  view(id, v, maxPx) {
+    const host = this.$(id);
+    host.setAttribute('aria-label', v.label);
+    if (v.kind === 'cells') {
+      const size = Math.max(22, Math.min(52, Math.floor(maxPx / Math.max(v.rows, v.cols))));
+      host.className = 'grid pickable';
+      return {v, host, cells: cellGrid(host, v, size)};
+    }
+    const scale = maxPx / Math.max(v.rows, v.cols);
+    host.className = 'pic';
+    host.style.width = Math.round(v.cols * scale) + 'px';
+    host.style.height = Math.round(v.rows * scale) + 'px';
+    const img = el('img'); img.alt = ''; img.src = v.src; img.draggable = false;
+    host.replaceChildren(img);
+    const box = (cls, r, c, nr, nc, min) => {
+      const b = el('div', 'box ' + cls);
+      const bw = Math.max(min, nc * scale), bh = Math.max(min, nr * scale);
+      b.style.left = (c * scale + nc * scale / 2 - bw / 2) + 'px';
+      b.style.top = (r * scale + nr * scale / 2 - bh / 2) + 'px';
+      b.style.width = bw + 'px'; b.style.height = bh + 'px';
+      host.appendChild(b); return b;
+    };
+    if (v.inner && (v.inner[2] !== v.rows || v.inner[3] !== v.cols))
+      box('inner', v.inner[0], v.inner[1], v.inner[2], v.inner[3], 0);
+    return {v, host, scale, box, marks: []};
   }
-}
-function stop() {
-  clearTimeout(timer); timer = null;
-  $('play').textContent = '▶ Play'; $('play').setAttribute('aria-pressed', 'false');
-  $('expr').setAttribute('aria-live', 'polite');
-}
-function tick() {
-  if (!S.loop && i === S.frames.length - 1) { stop(); return; }
-  show(i + 1);
-  timer = setTimeout(tick, 1000 / +$('speed').value);
-}
-function play() {
-  if (timer) { stop(); return; }
-  if (!S.loop && i === S.frames.length - 1) show(0);
-  $('play').textContent = '❚❚ Pause'; $('play').setAttribute('aria-pressed', 'true');
-  $('expr').setAttribute('aria-live', 'off');
-  timer = setTimeout(tick, 1000 / +$('speed').value);
-}
-$('play').onclick = play;
-$('prev').onclick = () => { stop(); if (S.loop || i > 0) show(i - 1); };
-$('next').onclick = () => { stop(); if (S.loop || i < S.frames.length - 1) show(i + 1); };
-$('speed').oninput = () => { $('fps').textContent = $('speed').value; };
-document.addEventListener('keydown', (e) => {
-  if (e.target.tagName === 'INPUT' || e.target.tagName === 'BUTTON') {
-    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+  build(vsize, ps) {
+    this.psize = ps;
+    this.IN = this.view('in', this.S.input, vsize);
+    this.OUT = this.view('out', this.S.output, vsize);
+    this.show(this.i);
+  }
+  oneRow() {
+    const figs = this.root.querySelectorAll('.stage > figure');
+    const mid = (e) => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; };
+    return Math.abs(mid(figs[figs.length - 1]) - mid(figs[0])) < 4;  // centred in one row
+  }
+  // Sizes: one row (input, panels, output) when it fits; shrink until it does, and
+  // if cells would get too small, let the panels wrap below at a readable size.
+  fit() {
+    const S = this.S;
+    const side = (p) => Math.max(p.cells.length, p.cells[0].length);
+    const kmax = Math.max(...S.frames[0].panels.map(side));
+    let vsize = 300, ps = Math.min(56, Math.max(20, Math.floor(420 / kmax)));
+    this.build(vsize, ps);
+    for (let n = 0; n < 12 && !this.oneRow(); n++) {
+      vsize = Math.max(150, Math.floor(vsize * 0.9));
+      ps = Math.max(20, Math.floor(ps * 0.9));
+      this.build(vsize, ps);
+      if (vsize === 150 && ps === 20) break;
+    }
+    if (!this.oneRow()) this.build(300, Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax)))));
+  }
+
+  highlight(view, taps) {
+    if (view.cells) {
+      view.cells.forEach(d => d.classList.remove('on', 'mark'));
+      taps.forEach(([r, c]) => {
+        const d = view.cells[r * view.v.cols + c];
+        if (d) d.classList.add('on');
+      });
+      return;
+    }
+    view.marks.forEach(m => m.remove()); view.marks = [];
+    const rs = taps.map(t => t[0]), cs = taps.map(t => t[1]);
+    const r0 = Math.min(...rs), c0 = Math.min(...cs);
+    const nr = Math.max(...rs) - r0 + 1, nc = Math.max(...cs) - c0 + 1;
+    if (taps.length > 1 && taps.length < nr * nc && view.scale >= 3)
+      taps.forEach(([r, c]) => view.marks.push(view.box('tap', r, c, 1, 1, 2)));
+    if (view.scale < 4) {  // a small window on a big picture: guide lines lead the eye to it
+      view.marks.push(view.box('guide', 0, c0, view.v.rows, nc, 0));
+      view.marks.push(view.box('guide', r0, 0, nr, view.v.cols, 0));
+    }
+    view.marks.push(view.box('win', r0, c0, nr, nc, 12));
+  }
+  show(k) {
+    const S = this.S, n = S.frames.length;
+    this.i = ((k % n) + n) % n;
+    const f = S.frames[this.i];
+    f.panels.forEach((p, m) => {
+      const host = this.$('p' + m);
+      const v = {rows: p.cells.length, cols: p.cells[0].length,
+                 cells: p.cells, colors: p.colors, pad: p.pad};
+      const cells = cellGrid(host, v, this.psize);
+      host.className = 'grid';
+      (p.mark || []).forEach(([r, c]) => cells[r * v.cols + c].classList.add('mark'));
+    });
+    this.highlight(this.IN, f.taps);
+    (f.marks || []).forEach(([r, c]) => {  // e.g. the winner of a max-pooling window
+      if (this.IN.cells) {
+        const d = this.IN.cells[r * this.IN.v.cols + c];
+        if (d) d.classList.add('mark');
+      }
+      else this.IN.marks.push(this.IN.box('best', r, c, 1, 1, 8));
+    });
+    this.highlight(this.OUT, [f.pos]);
+    this.$('where').textContent = `Output row ${f.pos[0]}, column ${f.pos[1]} = ${f.result}`;
+    this.$('count').textContent = `step ${this.i + 1} of ${n}`;
+    const expr = this.$('expr'), eq = f.expression.lastIndexOf(' = ');
+    const head = eq >= 0 ? f.expression.slice(0, eq + 3) : f.expression;
+    expr.replaceChildren(document.createTextNode(head));
+    if (eq >= 0) expr.append(el('b', '', f.expression.slice(eq + 3)));
+  }
+
+  // A click on the input or output: the cell under the pointer (whole-array
+  // coordinates; the input's are unpadded, so padding gives -1 and the like).
+  pick(e, which) {
+    const view = which === 'input' ? this.IN : this.OUT;
+    if (!view) return;
+    let r, c;
+    if (view.cells) {
+      const d = e.target.closest('.cell');
+      if (!d) return;
+      r = +d.dataset.r; c = +d.dataset.c;
+    } else {
+      const box = view.host.getBoundingClientRect();
+      r = Math.floor((e.clientY - box.top) / view.scale);
+      c = Math.floor((e.clientX - box.left) / view.scale);
+      r = Math.min(Math.max(r, 0), view.v.rows - 1); c = Math.min(Math.max(c, 0), view.v.cols - 1);
+    }
+    if (which === 'input' && view.v.inner) { r -= view.v.inner[0]; c -= view.v.inner[1]; }
+    if (which === 'output') {  // show it at once when loaded; the page follows after the rerun
+      const k = this.S.frames.findIndex(f => f.pos[0] === r && f.pos[1] === c);
+      if (k >= 0) { this.stop(); this.show(k); }
+    }
+    this.trigger('pick', {view: which, row: r, col: c});
+  }
+
+  stop() {
+    clearTimeout(this.timer); this.timer = null;
+    const play = this.$('play');
+    if (!play) return;
+    play.textContent = '▶ Play'; play.setAttribute('aria-pressed', 'false');
+    this.$('expr').setAttribute('aria-live', 'polite');
+  }
+  tick() {
+    if (!this.S.loop && this.i === this.S.frames.length - 1) { this.stop(); return; }
+    this.show(this.i + 1);
+    this.timer = setTimeout(() => this.tick(), 1000 / +this.$('speed').value);
+  }
+  play() {
+    if (this.timer) { this.stop(); return; }
+    if (!this.S.loop && this.i === this.S.frames.length - 1) this.show(0);
+    this.$('play').textContent = '❚❚ Pause'; this.$('play').setAttribute('aria-pressed', 'true');
+    this.$('expr').setAttribute('aria-live', 'off');
+    this.timer = setTimeout(() => this.tick(), 1000 / +this.$('speed').value);
+  }
+  key(e) {
     if (e.target.tagName === 'INPUT') return;
+    if (e.key === 'ArrowLeft') { e.preventDefault(); this.$('prev').click(); }
+    else if (e.key === 'ArrowRight') { e.preventDefault(); this.$('next').click(); }
+    else if ((e.key === ' ' || e.key === 'k') && e.target.tagName !== 'BUTTON') {
+      e.preventDefault(); this.play();
+    }
   }
-  if (e.key === 'ArrowLeft') { e.preventDefault(); $('prev').click(); }
-  else if (e.key === 'ArrowRight') { e.preventDefault(); $('next').click(); }
-  else if (e.key === ' ' || e.key === 'k') { e.preventDefault(); play(); }
-});
-theme(); setInterval(theme, 1500);
-fit();
-let lastWidth = document.body.clientWidth, refit = null;
-new ResizeObserver(() => {  // the iframe may get its final width after loading
-  if (document.body.clientWidth === lastWidth) return;
-  lastWidth = document.body.clientWidth;
-  clearTimeout(refit); refit = setTimeout(fit, 60);
-}).observe(document.body);
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  let root = parentElement.querySelector('.player');
+  if (!root) { root = document.createElement('div'); parentElement.appendChild(root); }
+  if (!root.__player) root.__player = new Player(root);
+  const player = root.__player;
+  player.trigger = setTriggerValue;
+  player.update(data);
+  return () => player.stop();
+}
 """
 
-
-def _esc(text: str) -> str:
-    return (
-        str(text)
-        .replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-    )
+_PLAYER = st.components.v2.component("cnn_step_player", css=_CSS, js=_JS)
 
 
-def build_html(
+def build_player(
     *,
     input_view: dict,
     output_view: dict,
@@ -652,186 +757,62 @@ def build_html(
     frames: list[dict] | str,
     start: int = 0,
     loop: bool = False,
-    theme: str | None = None,
     fps: int = 5,
     note: str = "",
     result_operator: str = "→Σ→",
-) -> str:
-    """Return a self-contained HTML player for ``frames`` (see the module docstring).
+    alt: str = "Step-by-step player",
+) -> dict:
+    """Return the player's data for ``frames`` (see the module docstring); :func:`show` draws it.
 
     ``operators`` go between the panels (``("×", "=")`` for window × kernel =
-    products). ``frames`` may also be their JSON array as text. The spec is
-    embedded as JSON in ``<script id="spec">``. ``result_operator`` stands
-    between the last panel and the output (``"→ max →"`` for max pooling).
+    products). ``frames`` may also be their JSON array as text; the data holds
+    them as JSON text (``"frames"``), which the browser parses once.
+    ``result_operator`` stands between the last panel and the output
+    (``"→ max →"`` for max pooling). Every text is put on the page as text,
+    never as HTML.
     """
     frames_json = frames if isinstance(frames, str) else json.dumps(frames, separators=(",", ":"))
     if frames_json.replace(" ", "") in ("", "[]"):
         raise ValueError("`frames` must hold at least one frame")
-    spec = {
+    return {
         "input": input_view,
         "output": output_view,
-        "panels": list(panel_titles),
-        "frames": None,
+        "panels": [str(t) for t in panel_titles],
+        "operators": [str(t) for t in operators],
+        "result_operator": str(result_operator),
+        "frames": frames_json,
         "start": int(start),
         "loop": bool(loop),
-        "theme": theme,
+        "fps": int(min(20, max(1, fps))),
+        "note": str(note),
+        "alt": str(alt),
     }
-    payload = json.dumps(spec, separators=(",", ":")).replace(
-        '"frames":null', '"frames":' + frames_json, 1
-    )
-    payload = payload.replace("</", "<\\/")
-    stage = [
-        f'<figure><div id="in" role="img"></div><figcaption>{_esc(input_view["label"])}'
-        " (highlighted: the window read)</figcaption></figure>",
-        '<div class="op" aria-hidden="true">→</div>',
-    ]
-    for k, title in enumerate(panel_titles):
-        stage.append(
-            f'<figure><div id="p{k}"></div><figcaption>{_esc(title)}</figcaption></figure>'
-        )
-        if k < len(operators):
-            stage.append(f'<div class="op" aria-hidden="true">{_esc(operators[k])}</div>')
-    stage += [
-        f'<div class="op" aria-hidden="true">{_esc(result_operator)}</div>',
-        f'<figure><div id="out" role="img"></div><figcaption>{_esc(output_view["label"])}'
-        " (highlighted: the value written)</figcaption></figure>",
-    ]
-    fps = int(min(20, max(1, fps)))
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<style>{_CSS}</style></head><body>
-<div class="bar" role="toolbar" aria-label="Step-by-step controls">
-<button id="prev" type="button" aria-label="Previous position">◀ Previous</button>
-<button id="play" type="button" aria-pressed="false">▶ Play</button>
-<button id="next" type="button" aria-label="Next position">Next ▶</button>
-<label for="speed">Speed</label>
-<input id="speed" type="range" min="1" max="20" step="1" value="{fps}"
- aria-describedby="fpsl"><span id="fpsl"><span id="fps">{fps}</span> steps/s</span>
-<span id="where" class="where"></span><span id="count" class="muted"></span>
-</div>
-<div class="stage">{"".join(stage)}</div>
-<p id="expr" class="expr" aria-live="polite"></p>
-<p class="muted">Keys: ← → step, space play/pause. {_esc(note)}</p>
-<script id="spec" type="application/json">{payload}</script>
-<script>{_JS}</script>
-</body></html>"""
 
 
-def show(html: str, *, height: int | str = "content", alt: str = "Step-by-step player") -> None:
-    """Put the player on the page (one iframe, no network access needed).
+def frames_of(player: dict) -> list[dict]:
+    """The frames a :func:`build_player` result holds (for tests and exports)."""
+    return json.loads(player["frames"])
 
-    ``height="content"`` lets Streamlit size the iframe to the player.
+
+def show(player: dict, *, key: str, on_pick=None, args: tuple = ()) -> None:
+    """Put the player on the page (a v2 component in the page itself, no iframe).
+
+    A click on its input or output calls ``on_pick(view, row, col, *args)``
+    before the rerun, with ``view`` "input" (unpadded input coordinates, which
+    may lie in the padding, e.g. −1) or "output" (output coordinates).
     """
-    st.iframe(html, height=height, alt=alt)
 
+    def picked() -> None:
+        value = getattr(st.session_state.get(key), "pick", None)
+        if on_pick is not None and isinstance(value, dict):
+            try:
+                view, row, col = str(value["view"]), int(value["row"]), int(value["col"])
+            except (KeyError, TypeError, ValueError):
+                return  # a malformed message from the browser: ignore it
+            if view in ("input", "output"):
+                on_pick(view, row, col, *args)
 
-# --------------------------------------------------------------------------- click to choose
-
-#: The clickable charts show at most this many cells per side (block means).
-PICK_MAX = 40
-
-
-def _blocks(size: int, n: int) -> np.ndarray:
-    return np.linspace(0, size, n + 1).round().astype(int)  # (n + 1,) block edges
-
-
-def pick_chart(
-    container,
-    values: np.ndarray,
-    *,
-    key: str,
-    current: tuple[int, int, int, int],
-    on_pick,
-    args: tuple = (),
-    colors: Sequence[str],
-    domain: tuple[float, float],
-    title: str,
-    size: int = 220,
-) -> None:
-    """Draw a reduced-resolution, clickable heatmap of ``values`` (Vega-Lite).
-
-    Clicking a cell calls ``on_pick(row, col, *args)`` with the *full-resolution*
-    position at the centre of the clicked block (a callback, so it can set
-    widget state before the page is drawn). ``current`` = (top, left, rows,
-    cols) is outlined. ``colors`` is the colour ramp from ``domain[0]`` to
-    ``domain[1]``.
-    """
-    h, w = values.shape
-    nr, nc = min(h, PICK_MAX), min(w, PICK_MAX)
-    re_, ce = _blocks(h, nr), _blocks(w, nc)
-    sums = np.add.reduceat(np.add.reduceat(np.asarray(values, np.float64), re_[:-1], 0), ce[:-1], 1)
-    means = sums / np.outer(np.diff(re_), np.diff(ce))  # (nr, nc)
-    centre_r, centre_c = (re_[:-1] + re_[1:] - 1) // 2, (ce[:-1] + ce[1:] - 1) // 2
-    top, left, rows, cols = current
-    hit_r = (re_[1:] > top) & (re_[:-1] < top + rows)  # blocks overlapping the current box
-    hit_c = (ce[1:] > left) & (ce[:-1] < left + cols)
-    ii, jj = np.meshgrid(np.arange(nr), np.arange(nc), indexing="ij")
-    data = {
-        "i": ii.ravel().astype(np.int16),
-        "j": jj.ravel().astype(np.int16),
-        "row": centre_r[ii].ravel().astype(np.int32),
-        "col": centre_c[jj].ravel().astype(np.int32),
-        "value": np.round(means.ravel(), 4).astype(np.float32),
-        "cur": (hit_r[ii] & hit_c[jj]).ravel(),
-    }
-    axis = {"type": "ordinal", "axis": None}
-    scale = size / max(h, w)
-    color = {
-        "field": "value",
-        "type": "quantitative",
-        "scale": {"domain": list(domain), "range": list(colors), "clamp": True},
-        "legend": None,
-    }
-    spec = {
-        "width": max(40, round(w * scale)),
-        "height": max(40, round(h * scale)),
-        "title": {"text": title, "fontSize": 14},
-        "layer": [
-            {
-                "params": [{"name": "pick", "select": {"type": "point", "fields": ["row", "col"]}}],
-                "mark": {"type": "rect", "cursor": "pointer"},
-                "encoding": {
-                    "x": {"field": "j", **axis},
-                    "y": {"field": "i", **axis},
-                    "color": color,
-                    "stroke": color,  # no hairline gaps between the blocks
-                    "tooltip": [
-                        {"field": "row", "title": "row"},
-                        {"field": "col", "title": "column"},
-                        {"field": "value", "title": "value (block mean)"},
-                    ],
-                },
-            },
-            {
-                "transform": [{"filter": "datum.cur"}],
-                "mark": {"type": "rect", "fill": None, "stroke": "#ff8c00", "strokeWidth": 3},
-                "encoding": {"x": {"field": "j", **axis}, "y": {"field": "i", **axis}},
-            },
-        ],
-        "config": {"view": {"stroke": None}, "scale": {"bandPaddingInner": 0}},
-    }
-    container.vega_lite_chart(
-        pa.table(data),  # Arrow directly: ~100× cheaper than a dict or DataFrame here
-        spec,
-        key=key,
-        on_select=functools.partial(_picked, key, on_pick, args),
-        selection_mode="pick",
-        width=spec["width"],
-        height=spec["height"] + 30,  # room for the title
-        alt=f"{title}: click a block to choose a position; the current one is outlined in orange",
-    )
-
-
-def _picked(key: str, on_pick, args: tuple) -> None:
-    state = st.session_state.get(key)
-    points = (state or {}).get("selection", {}).get("pick") or []
-    if points:
-        on_pick(int(points[0]["row"]), int(points[0]["col"]), *args)
-
-
-def ramp(cmap: str, n: int = 11) -> list[str]:
-    """``n`` evenly spaced colours of a colour map, for :func:`pick_chart`."""
-    table = render.lut(cmap)
-    return _hex(table[np.linspace(0, 255, n).round().astype(int)])
+    _PLAYER(data=player, key=key, on_pick_change=picked, height="content")
 
 
 def loaded_note(count: int, every: bool) -> str:
