@@ -271,9 +271,10 @@ def _check_load_arguments(data, mode, max_bytes, max_pixels, max_side) -> bytes:
             "The file is empty (0 bytes). Choose a picture file such as a PNG or JPEG photo."
         )
     if len(data) > max_bytes:
+        size, limit = _over_the_limit(len(data), max_bytes, _BYTE_UNITS)
         raise ImageTooLargeError(
-            f"The file is {_human_bytes(len(data))}, more than the {_human_bytes(max_bytes)} "
-            "limit. Use a smaller picture, for example a photo exported at a lower resolution."
+            f"The file is {size}; the limit is {limit}. "
+            "Use a smaller picture, for example a photo exported at a lower resolution."
         )
     return data
 
@@ -282,12 +283,42 @@ def _is_positive_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
-def _human_bytes(n: int) -> str:
-    if n >= 2**20:
-        return f"{n / 2**20:.3g} MB"
-    if n >= 2**10:
-        return f"{n / 2**10:.3g} KB"
-    return f"{n} bytes"
+_BYTE_UNITS = ((2**20, "MB"), (2**10, "KB"), (1, "bytes"))  # binary, as Streamlit counts
+_PIXEL_UNITS = ((10**6, "megapixels"), (1, "pixels"))
+
+
+def _limit_text(limit: int, units) -> tuple[str, int, str]:
+    """Write a limit as ``(text, unit size, unit name)``.
+
+    The largest unit that states it exactly with at most three decimals
+    (``"20 MB"``, ``"40 megapixels"``), else the count in the smallest unit
+    (``"89,478,485 pixels"``).
+    """
+    for size, name in units:
+        if limit >= size and (limit * 1000) % size == 0:
+            return f"{limit / size:,.3f}".rstrip("0").rstrip(".") + f" {name}", size, name
+    size, name = units[-1]
+    return f"{limit:,} {name}", size, name
+
+
+def _over_the_limit(amount: int, limit: int, units) -> tuple[str, str]:
+    """Texts for an ``amount`` over a ``limit`` in which the amount reads as larger.
+
+    The limit is written as :func:`_limit_text` does; the amount in the same
+    unit with one to three decimals, as few as make it visibly larger
+    (``20.001 MB`` against ``20 MB``). When even three are not enough (20 MB
+    and one byte), both are written exactly in the smallest unit, the limit's
+    round form after it: ``20,971,521 bytes`` against ``20,971,520 bytes (20 MB)``.
+    """
+    limit_text, size, name = _limit_text(limit, units)
+    smallest = units[-1][1]
+    if size == 1:
+        return f"{amount:,} {smallest}", limit_text
+    for decimals in (1, 2, 3):
+        shown = f"{amount / size:,.{decimals}f}"
+        if float(shown.replace(",", "")) * size > limit:
+            return f"{shown} {name}", limit_text
+    return f"{amount:,} {smallest}", f"{limit:,} {smallest} ({limit_text})"
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
@@ -301,24 +332,35 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     except Exception as exc:  # a damaged header that a plugin choked on
         raise _damaged(_format_of(data)) from exc
     cols, rows = image.size
-    if Image.MAX_IMAGE_PIXELS:  # Pillow only warns above its limit: refuse instead
-        max_pixels = min(max_pixels, int(Image.MAX_IMAGE_PIXELS))
+    max_pixels = _pixel_limit(max_pixels)
     if rows * cols > max_pixels:
+        count, limit = _over_the_limit(rows * cols, max_pixels, _PIXEL_UNITS)
         raise ImageTooLargeError(
-            f"The picture is {rows}×{cols} pixels ({rows * cols / 1e6:.1f} megapixels); the "
-            f"limit is {max_pixels / 1e6:g} megapixels. Use a smaller picture."
+            f"The picture is {rows}×{cols} pixels ({count}); the limit is {limit}. "
+            "Use a smaller picture."
         )
     if rows == 0 or cols == 0:
         raise _damaged(_format_of(data))
     return image
 
 
+def _pixel_limit(max_pixels: int) -> int:
+    """The pixel cap in force: Pillow only warns above its own limit, so refuse there too."""
+    if Image.MAX_IMAGE_PIXELS:
+        return min(max_pixels, int(Image.MAX_IMAGE_PIXELS))
+    return max_pixels
+
+
 def _bomb(exc: Exception, max_pixels: int) -> ImageTooLargeError:
     """Pillow's decompression-bomb check fired: say how many pixels were declared."""
+    max_pixels = _pixel_limit(max_pixels)
     found = re.search(r"\((\d+) pixels\)", str(exc))
-    declared = f"{int(found.group(1)) / 1e6:.0f} megapixels" if found else "far too many pixels"
+    if found and int(found.group(1)) > max_pixels:
+        declared, limit = _over_the_limit(int(found.group(1)), max_pixels, _PIXEL_UNITS)
+    else:
+        declared, limit = "far too many pixels", _limit_text(max_pixels, _PIXEL_UNITS)[0]
     return ImageTooLargeError(
-        f"The picture declares {declared}; the limit is {max_pixels / 1e6:g} megapixels "
+        f"The picture declares {declared}; the limit is {limit} "
         "(a small file can describe a huge picture). Use a smaller picture."
     )
 

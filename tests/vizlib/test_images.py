@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import pickle
+import re
 import struct
 import warnings
 import zlib
@@ -435,18 +436,83 @@ def test_too_many_bytes():
     assert load_image(data, max_bytes=len(data)).pixels.shape == (8, 8, 3)
 
 
+_UNITS = {"bytes": 1, "KB": 2**10, "MB": 2**20, "pixels": 1, "megapixels": 10**6}
+_AMOUNT = re.compile(r"(?<![\d×,.])(\d[\d,]*(?:\.\d+)?) (bytes|KB|MB|megapixels|pixels)\b")
+
+
+def stated(message: str) -> tuple[tuple[float, str], tuple[float, str]]:
+    """The amount a refusal states for the file and the limit it states, as written.
+
+    ``"The file is 20.001 MB; the limit is 20 MB."`` gives ``((20.001, "MB"), (20, "MB"))``:
+    the last amount before "the limit is" and the first one after it.
+    """
+    before, _, after = message.partition("the limit is")
+    assert after, message
+    found, limit = _AMOUNT.findall(before)[-1], _AMOUNT.findall(after)[0]
+    return (
+        (float(found[0].replace(",", "")), found[1]),
+        (float(limit[0].replace(",", "")), limit[1]),
+    )
+
+
+def assert_honest(message: str, amount: int, limit: int) -> None:
+    """The stated amount is visibly more than the stated limit, in the same unit, and both
+    are true: the limit exactly, the amount to the precision written."""
+    (shown, unit), (shown_limit, limit_unit) = stated(message)
+    assert unit == limit_unit, message
+    assert shown > shown_limit, message
+    assert shown_limit * _UNITS[unit] == limit, message
+    written = _AMOUNT.findall(message.partition("the limit is")[0])[-1][0]
+    decimals = len(written.partition(".")[2])
+    assert abs(shown - amount / _UNITS[unit]) <= 0.5 * 10**-decimals, message
+
+
+def padded_image(size: int) -> bytes:
+    """A 1×1 GIF padded with zero bytes to exactly ``size`` bytes (decoders ignore the tail)."""
+    data = encode(Image.new("L", (1, 1), 128), "GIF")
+    assert len(data) <= size
+    return data + b"\x00" * (size - len(data))
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [20 * 2**20, 2**20, 5 * 2**20 // 2, 3 * 2**10, 1000, 100],
+    ids=["20MB", "1MB", "2.5MB", "3KB", "1000B", "100B"],
+)
+@pytest.mark.parametrize("over", [1, 2**10, 2**20 // 10])
+def test_byte_limit_boundary(limit, over):
+    assert load_image(padded_image(limit), max_bytes=limit).pixels.shape == (1, 1, 3)
+    with pytest.raises(ImageTooLargeError) as info:
+        load_image(padded_image(limit + over), max_bytes=limit)
+    assert_honest(str(info.value), limit + over, limit)
+
+
+def test_twenty_megabytes_and_one_kilobyte_reads_as_more_than_twenty():
+    with pytest.raises(ImageTooLargeError) as info:
+        load_image(b"\x00" * (20 * 2**20 + 2**10), max_bytes=20 * 2**20)
+    assert str(info.value).startswith("The file is 20.001 MB; the limit is 20 MB."), info.value
+
+
+def test_one_byte_over_states_the_bytes():
+    with pytest.raises(ImageTooLargeError) as info:
+        load_image(b"\x00" * (20 * 2**20 + 1), max_bytes=20 * 2**20)
+    assert str(info.value).startswith(
+        "The file is 20,971,521 bytes; the limit is 20,971,520 bytes (20 MB)."
+    ), info.value
+
+
 def test_too_many_bytes_message_in_megabytes():
     with pytest.raises(ImageTooLargeError) as info:
-        load_image(b"\x00" * (2**20 + 1), max_bytes=2**20)
-    assert "1 MB" in str(info.value)
+        load_image(b"\x00" * (3 * 2**20 // 2), max_bytes=2**20)
+    assert str(info.value).startswith("The file is 1.5 MB; the limit is 1 MB."), info.value
 
 
 @pytest.mark.parametrize(
     ("side", "shown"),
     [
         (7000, "7000×7000 pixels (49.0 megapixels)"),  # over our cap, under Pillow's warning
-        (10_000, "100 megapixels"),  # Pillow's DecompressionBombWarning, made an error
-        (20_000, "400 megapixels"),  # Pillow's DecompressionBombError
+        (10_000, "100.0 megapixels"),  # Pillow's DecompressionBombWarning, made an error
+        (20_000, "400.0 megapixels"),  # Pillow's DecompressionBombError
     ],
 )
 def test_huge_declared_size_is_refused_before_decoding(no_decoding, side, shown):
@@ -455,7 +521,31 @@ def test_huge_declared_size_is_refused_before_decoding(no_decoding, side, shown)
     with pytest.raises(ImageTooLargeError) as info:
         load_image(data)
     assert shown in str(info.value)
-    assert "limit is 40 megapixels" in str(info.value)
+    assert_honest(str(info.value), side * side, min(40_000_000, Image.MAX_IMAGE_PIXELS))
+
+
+@pytest.mark.parametrize(
+    ("cols", "rows", "limit"),
+    [
+        (40_000_001, 1, 40_000_000),  # one pixel over: "40.0" would read as equal
+        (8000, 5001, 40_000_000),  # 40.008 megapixels
+        (6325, 6325, 40_000_000),  # 40.005625 megapixels
+        (11, 10, 100),  # a small limit is stated in pixels
+        (1001, 1000, 1_000_000),
+    ],
+)
+def test_pixel_limit_boundary_is_stated_honestly(no_decoding, cols, rows, limit):
+    with pytest.raises(ImageTooLargeError) as info:
+        load_image(png_declaring(cols, rows), max_pixels=limit)
+    assert f"{rows}×{cols} pixels" in str(info.value)
+    assert_honest(str(info.value), rows * cols, limit)
+
+
+@pytest.mark.parametrize(("cols", "rows"), [(20, 10), (1000, 1000)])
+def test_exactly_the_pixel_limit_is_decoded(cols, rows):
+    data = encode(Image.new("L", (cols, rows)), "PNG")
+    loaded = load_image(data, max_pixels=rows * cols, max_side=None)
+    assert loaded.pixels.shape == (rows, cols, 3)
 
 
 @pytest.mark.parametrize("action", ["ignore", "default"])
@@ -463,12 +553,27 @@ def test_pillows_bomb_warning_is_an_error_whatever_the_warning_filters(no_decodi
     data = png_declaring(10_000, 10_000)  # above Pillow's MAX_IMAGE_PIXELS: it only warns
     with warnings.catch_warnings(record=True):
         warnings.simplefilter(action)
-        with pytest.raises(ImageTooLargeError, match=r"10000×10000 pixels .* limit is 89\."):
+        with pytest.raises(ImageTooLargeError) as info:
             load_image(data, max_pixels=500_000_000)  # capped at Pillow's limit
+    assert "10000×10000 pixels (100,000,000 pixels)" in str(info.value)
+    assert "the limit is 89,478,485 pixels" in str(info.value)
+    assert_honest(str(info.value), 10**8, Image.MAX_IMAGE_PIXELS)
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000])
+def test_pillows_bomb_raised_by_open_states_the_limit_in_force(no_decoding, side):
+    """With warnings as errors, Pillow's own check fires inside ``open()`` (the
+    :func:`_bomb` path): the limit stated is Pillow's, not a larger ``max_pixels``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with pytest.raises(ImageTooLargeError) as info:
+            load_image(png_declaring(side, side), max_pixels=500_000_000)
+    assert "declares" in str(info.value)
+    assert_honest(str(info.value), side * side, Image.MAX_IMAGE_PIXELS)
 
 
 def test_pixel_cap_is_a_parameter(no_decoding):
-    with pytest.raises(ImageTooLargeError, match=r"limit is 0\.0001 megapixels"):
+    with pytest.raises(ImageTooLargeError, match=r"the limit is 100 pixels\."):
         load_image(png_declaring(20, 10), max_pixels=100)
 
 
