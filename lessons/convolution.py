@@ -8,8 +8,6 @@ versus convolution; the same layer as PyTorch code. Every number comes from vizl
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -64,9 +62,13 @@ def _show_tutorial() -> None:
     st.session_state.update(DEFAULTS)
 
 
-def _pick_input(row: int, col: int, geometry: tuple) -> None:
-    """Choose the output whose window is centred nearest to the clicked input pixel."""
+def _picked(view: str, row: int, col: int, geometry: tuple) -> None:
+    """A click in the player: an output cell, or the input pixel a window should centre on."""
     (pad_top, pad_left), (k_h, k_w), stride, dilation, (out_h, out_w) = geometry
+    if view == "output":
+        st.session_state[f"{K}.row"] = int(np.clip(row, 0, out_h - 1))
+        st.session_state[f"{K}.col"] = int(np.clip(col, 0, out_w - 1))
+        return
     out_r = round((row + pad_top - dilation * (k_h - 1) / 2) / stride)
     out_c = round((col + pad_left - dilation * (k_w - 1) / 2) / stride)
     st.session_state[f"{K}.row"] = int(np.clip(out_r, 0, out_h - 1))
@@ -317,12 +319,10 @@ if feature_map is None:
 else:
     out_h, out_w = feature_map.shape
     presentation.prose(
-        "Choose an output position with the numbers or buttons, or click a block of the small "
-        "input or feature map (they are drawn at reduced resolution: a click picks the block's "
-        "centre). The player below scans the positions in order, in your browser."
+        "Choose an output position with the numbers or buttons, or click the input or the "
+        "feature map in the player. The player scans the positions in order, in your browser."
     )
-    controls, k1, k2 = st.columns([2, 3, 3], gap="medium")
-    row, col = stepview.select_position(controls, K, (out_h, out_w))
+    row, col = stepview.select_position(st.container(), K, (out_h, out_w))
 
     step = vizlib.conv_step(
         x,
@@ -339,30 +339,6 @@ else:
     span_r = int(step.tap_rows.max()) - top + 1
     span_c = int(step.tap_cols.max()) - left_col + 1
 
-    lo, hi = float(x.min()), float(x.max())
-    stepview.pick_chart(
-        k1,
-        x,
-        key=f"{K}.pick_in",
-        current=(top, left_col, span_r, span_c),
-        on_pick=_pick_input,
-        args=(((pad[0], pad[2]), (kh, kw), int(stride), int(dilation), (out_h, out_w)),),
-        colors=("#000000", "#ffffff"),
-        domain=(lo, hi),
-        title=f"Input {H}×{W}",
-    )
-    lim = float(np.max(np.abs(feature_map))) or 1.0
-    stepview.pick_chart(
-        k2,
-        feature_map,
-        key=f"{K}.pick_out",
-        current=(int(row), int(col), 1, 1),
-        on_pick=partial(stepview.set_position, K),
-        colors=stepview.ramp(cmap),
-        domain=(-lim, lim),
-        title=f"Feature map {out_h}×{out_w}",
-    )
-
     revealed = selfcheck.predict_first(
         st,
         K,
@@ -371,7 +347,7 @@ else:
         token=f"{step.row},{step.col}:{float(step.total)!r}",
     )
     if revealed:  # predict-first mode hides the sum until the student has guessed
-        html = stepview.conv_stepview(
+        player = stepview.conv_stepview(
             x,
             used,
             feature_map,
@@ -383,9 +359,13 @@ else:
             padding_mode=padding_mode,
             cmap=cmap,
             input_label=f"Input ({image.label})",
-            theme=st.context.theme.type,
         )
-        stepview.show(html, alt="Step-by-step player: the window, kernel, products and sum")
+        stepview.show(
+            player,
+            key=f"{K}.player",
+            on_pick=_picked,
+            args=(((pad[0], pad[2]), (kh, kw), int(stride), int(dilation), (out_h, out_w)),),
+        )
 
         n_pad = int(step.is_padding.sum())
         reads = (

@@ -9,8 +9,6 @@ code. Every number comes from vizlib.
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -57,9 +55,13 @@ def _show_tutorial() -> None:
     st.session_state[f"{K}.source"] = "image"
 
 
-def _pick_input(row: int, col: int, geometry: tuple) -> None:
-    """Choose the output whose window is centred nearest to the clicked input cell."""
+def _picked(view: str, row: int, col: int, geometry: tuple) -> None:
+    """A click in the player: an output cell, or the input cell a window should centre on."""
     pad, k, stride, dilation, (out_h, out_w) = geometry
+    if view == "output":
+        st.session_state[f"{K}.row"] = int(np.clip(row, 0, out_h - 1))
+        st.session_state[f"{K}.col"] = int(np.clip(col, 0, out_w - 1))
+        return
     centre = dilation * (k - 1) / 2
     st.session_state[f"{K}.row"] = int(np.clip(round((row + pad - centre) / stride), 0, out_h - 1))
     st.session_state[f"{K}.col"] = int(np.clip(round((col + pad - centre) / stride), 0, out_w - 1))
@@ -430,12 +432,10 @@ if pooled is None:
 else:
     out_h, out_w = pooled.shape
     presentation.prose(
-        "Choose an output position with the numbers or buttons, or click a block of the small "
-        "input or output chart (large maps are drawn at reduced resolution: a click picks the "
-        "block's centre). The player below scans the positions in order, in your browser."
+        "Choose an output position with the numbers or buttons, or click the input or the "
+        "output in the player. The player scans the positions in order, in your browser."
     )
-    controls, k1, k2 = st.columns([2, 3, 3], gap="medium")
-    row, col = stepview.select_position(controls, K, (out_h, out_w))
+    row, col = stepview.select_position(st.container(), K, (out_h, out_w))
 
     step_args = dict(pool_args)
     step = vizlib.pool_step(x, row, col, mode=mode, **step_args)
@@ -446,29 +446,6 @@ else:
         span_r, span_c = int(r_in.max()) - top + 1, int(c_in_.max()) - left_col + 1
     else:  # a window made only of padding: outline nothing useful, keep the corner
         top, left_col, span_r, span_c = 0, 0, 1, 1
-
-    colors = stepview.ramp(cmap)
-    stepview.pick_chart(
-        k1,
-        x,
-        key=f"{K}.pick_in",
-        current=(top, left_col, span_r, span_c),
-        on_pick=_pick_input,
-        args=((padding, k, stride, dilation, (out_h, out_w)),),
-        colors=colors,
-        domain=scale,
-        title=f"Input {h}×{w}",
-    )
-    stepview.pick_chart(
-        k2,
-        pooled,
-        key=f"{K}.pick_out",
-        current=(row, col, 1, 1),
-        on_pick=partial(stepview.set_position, K),
-        colors=colors,
-        domain=scale,
-        title=f"Pooled {out_h}×{out_w}",
-    )
 
     hint = (
         "Find the largest value in the window (padding never wins)."
@@ -486,7 +463,7 @@ else:
         after="The answer, the window's arithmetic and the player appear after you check.",
     )
     if revealed:  # predict-first mode hides the arithmetic until the student has guessed
-        html = plots_pooling.pool_stepview(
+        player = plots_pooling.pool_stepview(
             x,
             pooled,
             row,
@@ -502,14 +479,18 @@ else:
             scale=scale,
             input_label=what,
             output_label="Pooled",
-            theme=st.context.theme.type,
+            alt=(
+                "Step-by-step player: the window on the input, its values with the winner outlined"
+                if mode == "max"
+                else "Step-by-step player: the window on the input, its sum and the divisor"
+            ),
         )
-        alt = (
-            "Step-by-step player: the window on the input, its values with the winner outlined"
-            if mode == "max"
-            else "Step-by-step player: the window on the input, its sum and the divisor"
+        stepview.show(
+            player,
+            key=f"{K}.player",
+            on_pick=_picked,
+            args=((padding, k, stride, dilation, (out_h, out_w)),),
         )
-        stepview.show(html, alt=alt)
 
         n_pad = int(step.is_padding.sum())
         reads = f"{_span(top, span_r, 'row')}, {_span(left_col, span_c, 'column')}"

@@ -842,7 +842,7 @@ def move_position(key: str, delta: int) -> None:
 
 
 def select_position(container, key: str, out_shape: tuple[int, int]) -> tuple[int, int]:
-    """Row/column inputs and previous/next buttons for one output position.
+    """Row/column inputs and previous/next buttons for one output position, in one row.
 
     The stored position is clamped to ``out_shape`` first, so a setting that
     shrinks the output never leaves the inputs out of range. Session keys:
@@ -853,12 +853,23 @@ def select_position(container, key: str, out_shape: tuple[int, int]) -> tuple[in
     for name, size in (("row", out_h), ("col", out_w)):
         value = int(st.session_state.get(f"{key}.{name}", 0))
         st.session_state[f"{key}.{name}"] = min(max(value, 0), size - 1)
-    row = container.number_input("Output row", 0, out_h - 1, step=1, key=f"{key}.row")
-    col = container.number_input("Output column", 0, out_w - 1, step=1, key=f"{key}.col")
-    b1, b2 = container.columns(2)
-    b1.button(
-        "◀ Previous", on_click=move_position, args=(key, -1), key=f"{key}.prev", width="stretch"
+    c_row, c_col, c_prev, c_next = container.columns(4, vertical_alignment="bottom")
+    row = c_row.number_input("Output row", 0, out_h - 1, step=1, key=f"{key}.row")
+    col = c_col.number_input("Output column", 0, out_w - 1, step=1, key=f"{key}.col")
+    c_prev.button(
+        "◀ Previous",
+        on_click=move_position,
+        args=(key, -1),
+        key=f"{key}.prev",
+        width="stretch",
+        help="Row by row, like the player below.",
     )
-    b2.button("Next ▶", on_click=move_position, args=(key, 1), key=f"{key}.next", width="stretch")
-    container.caption("Previous/next go row by row, like the player below.")
+    c_next.button(
+        "Next ▶",
+        on_click=move_position,
+        args=(key, 1),
+        key=f"{key}.next",
+        width="stretch",
+        help="Row by row, like the player below.",
+    )
     return int(row), int(col)

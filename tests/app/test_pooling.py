@@ -1,14 +1,11 @@
 """The pooling lesson: every number on the page is the one vizlib computes."""
 
-import json
-import re
-
 import numpy as np
 import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
-from ui import plots_pooling
+from ui import plots_pooling, stepview
 from ui.state import CURRENT_IMAGE
 from vizlib.conv import format_number
 
@@ -174,11 +171,6 @@ def test_pytorch_snippet_reflects_the_settings(page):
     assert "F.max_pool2d(x, kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True" in code
 
 
-def _frames(html: str) -> list:
-    match = re.search(r'<script id="spec" type="application/json">(.*?)</script>', html, re.S)
-    return json.loads(match.group(1))["frames"]
-
-
 @pytest.mark.parametrize(
     "settings",
     [
@@ -203,8 +195,8 @@ def test_every_player_frame_equals_pool_step(settings):
     else:
         args.pop("count_include_pad")
         pooled = vizlib.max_pool2d(GRID, **args)
-    html = plots_pooling.pool_stepview(GRID, pooled, 0, 0, cmap="gray", scale=(0, 8), **settings)
-    frames = _frames(html)
+    player = plots_pooling.pool_stepview(GRID, pooled, 0, 0, cmap="gray", scale=(0, 8), **settings)
+    frames = stepview.frames_of(player)
     assert len(frames) == pooled.size
     pad = settings["padding"]
     for index, frame in enumerate(frames):

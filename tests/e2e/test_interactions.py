@@ -97,14 +97,36 @@ def test_stepping_the_window_changes_the_written_sum(conv):
     wait_until(page, lambda: _step_text(page) == sums[1], what="previous window")
 
     # the in-browser player steps without a rerun: its written result changes
-    player = page.frame_locator("iframe[title^='Step-by-step player']")
+    player = page.locator(".player")  # an in-page component (open shadow root)
     headline = player.locator("#where")  # "Output row r, column c = value"
     first = shown_text(headline)
     player.locator("#next").click()
     wait_until(page, lambda: headline.inner_text() != first, what="the player's next step")
     step = vizlib.conv_step(grid, kernel, 0, 2)
     assert headline.inner_text().endswith(f"= {vizlib.conv.format_number(step.total)}")
+
+    # a click on a feature-map cell in the player chooses that position on the page
+    player.locator("#out .cell[data-r='2'][data-c='1']").click()
+    wait_until(page, lambda: _position(page) == (2, 1), what="the clicked output cell")
+    wait_until(
+        page,
+        lambda: _step_text(page) == vizlib.conv_step(grid, kernel, 2, 1).expression(),
+        what="the clicked cell's sum",
+    )
+    # a click on an input pixel: the window centred on it (input (1, 3) -> output (0, 2))
+    player.locator("#in .cell[data-r='1'][data-c='3']").click()
+    wait_until(page, lambda: _position(page) == (0, 2), what="the window around the click")
+    assert _step_text(page) == vizlib.conv_step(grid, kernel, 0, 2).expression()
     assert exception_count(page) == 0
+
+
+def _position(page) -> tuple[int, int]:
+    """The page's output row and column inputs."""
+    main = page.get_by_test_id("stMain")
+    return tuple(
+        int(main.locator(f'input[aria-label="{label}"]').first.input_value())
+        for label in ("Output row", "Output column")
+    )
 
 
 def test_png_and_jpeg_uploads_change_the_feature_map(conv, tmp_path):

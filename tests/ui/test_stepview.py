@@ -1,7 +1,6 @@
 """The step player shows exactly what vizlib computes, for every frame it ships."""
 
 import json
-import re
 
 import numpy as np
 import pytest
@@ -14,10 +13,11 @@ GRID = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
 VERTICAL = vizlib.KERNELS["vertical_edge"].weights
 
 
-def _spec(html: str) -> dict:
-    match = re.search(r'<script id="spec" type="application/json">(.*?)</script>', html, re.S)
-    assert match, "the player embeds its data as JSON"
-    return json.loads(match.group(1))
+def _spec(player: dict) -> dict:
+    """The player's data as the browser gets it (the component's data is JSON)."""
+    data = json.loads(json.dumps(player))
+    data["frames"] = json.loads(data["frames"])
+    return data
 
 
 def _player(x, w, row, col, **settings):
@@ -112,16 +112,25 @@ def test_scan_positions_are_whole_blocks_holding_the_position(index):
 
 
 def test_player_is_self_contained():
-    spec_html = stepview.conv_stepview(GRID, VERTICAL, vizlib.conv2d(GRID, VERTICAL), 1, 1)
-    assert "http://" not in spec_html and "https://" not in spec_html
-    assert "<script src" not in spec_html
+    player = stepview.conv_stepview(GRID, VERTICAL, vizlib.conv2d(GRID, VERTICAL), 1, 1)
+    code = stepview._JS + stepview._CSS
+    for text in (json.dumps(player), code):
+        assert "http://" not in text and "https://" not in text
+        assert "<script" not in text and "import(" not in text
     for label in ("Previous", "Play", "Next", "Speed"):
-        assert label in spec_html
+        assert label in code
+    assert stepview.frames_of(player) == _spec(player)["frames"]
+
+
+def test_player_texts_are_never_html():
+    """Labels reach the page through textContent only: a file name cannot inject markup."""
+    assert "innerHTML" not in stepview._JS
+    assert "insertAdjacentHTML" not in stepview._JS
 
 
 def test_player_needs_frames():
     view = stepview.cells_view([["1"]], [["#ffffff"]], label="x")
     with pytest.raises(ValueError, match="at least one frame"):
-        stepview.build_html(
+        stepview.build_player(
             input_view=view, output_view=view, panel_titles=(), operators=(), frames=[]
         )
