@@ -6,17 +6,22 @@ page reads on a projector and to a screen reader alike.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import streamlit as st
 
-from ui import render
+from ui import presentation, render
 from ui.cached import digest
 from vizlib.conv import format_number
 
 __all__ = [
+    "BOOST_PERCENTILE",
     "MAP_VIEWS",
+    "color_limit",
     "colorbar_png",
     "map_picture",
+    "scale_caption",
     "show_image",
     "show_map",
     "show_png",
@@ -30,6 +35,9 @@ MAP_VIEWS = {
     "relu": "ReLU (negatives → 0)",
 }
 
+#: "Boost map contrast" puts the colour limit at this percentile of |value|.
+BOOST_PERCENTILE = 99.0
+
 
 def view_values(values: np.ndarray, view: str) -> np.ndarray:
     """The values a map view displays: raw, absolute, or ReLU'd."""
@@ -40,10 +48,56 @@ def view_values(values: np.ndarray, view: str) -> np.ndarray:
     return values
 
 
-def colorbar_png(cmap: str) -> bytes:
-    """A horizontal colour-bar strip (left = vmin, right = vmax)."""
-    strip = np.repeat(render.lut(cmap)[None, :, :], 14, axis=0)  # (14, 256, 3)
-    return render.encode_png(strip)
+def color_limit(values: np.ndarray, view: str = "signed", *, boost: bool | None = None) -> float:
+    """The colour limit of a map (or of several maps together): ``max|value|`` of the view.
+
+    With ``boost`` the limit is the :data:`BOOST_PERCENTILE` th percentile of
+    ``|value|`` instead, so that a few strong edges no longer wash out the rest
+    of a photo's map; the values beyond it saturate (:func:`show_map` says so).
+    Where that percentile is 0 (a map that is almost all zeros) the maximum is
+    kept. ``boost=None`` follows the sidebar switch (:func:`ui.presentation.is_boosted`).
+    Pass several maps stacked to get one shared limit.
+    """
+    if boost is None:
+        boost = presentation.is_boosted()
+    shown = view_values(np.asarray(values), view)
+    magnitudes = np.abs(shown[np.isfinite(shown)])
+    if magnitudes.size == 0:
+        return 1.0
+    top = float(np.max(magnitudes))
+    if boost:
+        cut = float(np.percentile(magnitudes, BOOST_PERCENTILE))
+        if 0.0 < cut < top:
+            return cut
+    return max(top, 1e-12)
+
+
+@lru_cache(maxsize=32)
+def colorbar_png(cmap: str, *, low: bool = False, high: bool = False) -> bytes:
+    """A horizontal colour-bar strip (left = vmin, right = vmax).
+
+    ``low``/``high`` draw a pointed end (as matplotlib's ``extend``) where
+    values beyond the limit saturate; the rest of the picture is transparent,
+    so the strip reads on light and dark pages alike.
+    """
+    height, tip = 14, 10
+    strip = np.repeat(render.lut(cmap)[None, :, :], height, axis=0)  # (14, 256, 3)
+    rgba = np.concatenate([strip, np.full((height, 256, 1), 255, np.uint8)], axis=2)
+    if not (low or high):
+        return render.encode_png(strip)
+    half = (height - 1) / 2
+    rows = np.abs(np.arange(height) - half)[:, None]  # distance from the middle row
+    cols = np.arange(tip)[None, :]  # 0 at the point, tip - 1 next to the strip
+    inside = rows <= (cols + 1) * (half + 0.5) / tip  # (14, tip): a triangle
+    parts = []
+    for end, colour, flip in ((low, rgba[:, 0], False), (high, rgba[:, -1], True)):
+        if end:
+            cap = np.zeros((height, tip, 4), np.uint8)
+            cap[inside] = colour[np.nonzero(inside)[0]]
+            parts.append(cap[:, ::-1] if flip else cap)
+        else:
+            parts.append(np.zeros((height, 0, 4), np.uint8))
+    return render.encode_png(np.concatenate([parts[0], rgba, parts[1]], axis=1))
 
 
 def show_png(container, png: bytes, caption: str | None, *, alt: str | None = None) -> None:
@@ -74,31 +128,66 @@ def map_picture(
     cmap: str = render.DIVERGING_CMAPS[0],
     view: str = "signed",
     vlim: float | None = None,
+    boost: bool = False,
     max_side: int = 640,
 ) -> render.Picture:
     """Colour a 2-D map for :func:`show_map` (no Streamlit calls; cacheable).
 
     "signed" views use a diverging map with limits ``±max|value|`` (or
     ``±vlim``), so white is exactly 0 and the sign stays visible; "abs" and
-    "relu" views use a sequential map from 0.
+    "relu" views use a sequential map from 0. ``boost`` (without ``vlim``) puts
+    the limit at the 99th percentile of ``|value|`` (:func:`color_limit`).
     """
     shown = view_values(values, view)
+    lim = vlim if vlim else color_limit(shown, "signed", boost=boost)
     if view == "signed":
-        lim = vlim if vlim else max(float(np.max(np.abs(shown))), 1e-12)
         vmin, vmax = -lim, lim
     else:  # magnitudes: a sequential map, dark = 0
         cmap = render.SEQUENTIAL_CMAP
-        vmin = 0.0
-        vmax = vlim if vlim else max(float(np.max(shown)), 1e-12)
+        vmin, vmax = 0.0, lim
     return render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _cached_map_picture(
-    values_key: str, cmap: str, view: str, vlim: float | None, max_side: int, _values: np.ndarray
+    values_key: str,
+    cmap: str,
+    view: str,
+    vlim: float | None,
+    boost: bool,
+    max_side: int,
+    _values: np.ndarray,
 ) -> render.Picture:
     """:func:`map_picture`, cached on the map's full-content digest (not re-encoded per rerun)."""
-    return map_picture(_values, cmap=cmap, view=view, vlim=vlim, max_side=max_side)
+    return map_picture(_values, cmap=cmap, view=view, vlim=vlim, boost=boost, max_side=max_side)
+
+
+def scale_caption(values: np.ndarray, pic: render.Picture, view: str, *, shared: bool) -> str:
+    """What the colour bar under a map means, in words, saturation included.
+
+    An end whose values go beyond the colour limit is written ``≥ limit`` /
+    ``≤ −limit`` and the caption says where colours saturate and how far the
+    values really go.
+    """
+    fmt = format_number
+    shown = view_values(np.asarray(values), view)
+    finite = shown[np.isfinite(shown)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    below, above = lo < pic.vmin, hi > pic.vmax
+    left = ("≤ " if below else "") + fmt(pic.vmin)
+    right = ("≥ " if above else "") + fmt(pic.vmax)
+    mid = "0" if view == "signed" else fmt((pic.vmin + pic.vmax) / 2)
+    text = f"colour scale: {left} ← {mid} → {right}" + (" (white = 0)" if view == "signed" else "")
+    if below or above:
+        beyond = f"±{fmt(pic.vmax)}" if view == "signed" else fmt(pic.vmax)
+        why = (
+            "the shared limit"
+            if shared
+            else f"{BOOST_PERCENTILE:g}th percentile of |value|, boosted contrast"
+        )
+        top = float(np.max(np.abs(finite)))
+        text += f"; colours saturate beyond {beyond} ({why}); the max |value| is {fmt(top)}"
+    return text
 
 
 def show_map(
@@ -123,22 +212,31 @@ def show_map(
     view : {"signed", "abs", "relu"}
         See :data:`MAP_VIEWS`. "signed" uses limits symmetric about zero.
     vlim : float, optional
-        Shared colour limit (``±vlim``) so several maps compare fairly.
+        Shared colour limit (``±vlim``) so several maps compare fairly (see
+        :func:`color_limit` for one that follows "Boost map contrast").
+        Without it the limit is the map's own ``max|value|``, or its 99th
+        percentile when the sidebar's "Boost map contrast" is on.
     picture : render.Picture, optional
         The map already coloured by :func:`map_picture`; by default it is
         coloured here, cached on the map's content.
     """
     if picture is None:
-        picture = _cached_map_picture(digest(values), cmap, view, vlim, max_side, values)
+        boost = presentation.is_boosted() and not vlim
+        picture = _cached_map_picture(digest(values), cmap, view, vlim, boost, max_side, values)
     pic = picture
     shape = "×".join(str(n) for n in values.shape)
     lo, hi = float(np.min(values)), float(np.max(values))
     caption = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
     show_png(container, pic.png, caption)
-    show_png(container, colorbar_png(pic.cmap), None, alt=f"colour bar for {title}")
-    mid = "0" if view == "signed" else format_number((pic.vmin + pic.vmax) / 2)
-    container.caption(
-        f"colour scale: {format_number(pic.vmin)} ← {mid} → {format_number(pic.vmax)}"
-        + (" (white = 0)" if view == "signed" else "")
+    shown = view_values(values, view)
+    low = bool(np.nanmin(shown) < pic.vmin)
+    high = bool(np.nanmax(shown) > pic.vmax)
+    extent = " (pointed ends: values beyond saturate)" if low or high else ""
+    show_png(
+        container,
+        colorbar_png(pic.cmap, low=low, high=high),
+        None,
+        alt=f"colour bar for {title}{extent}",
     )
+    container.caption(scale_caption(values, pic, view, shared=bool(vlim)))
     return pic

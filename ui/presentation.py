@@ -6,23 +6,39 @@ in shared links as ``present=1``) and injects a style sheet when it is on
 paragraphs with :func:`prose` instead of ``st.markdown``: presentation mode
 leaves them out (the teacher says them), the controls, pictures, numbers and
 written sums stay.
+
+A second switch, "Boost map contrast" (key ``present.boost``), makes
+:func:`ui.panels.show_map` put a feature map's colour limit at the 99th
+percentile of |value| instead of the maximum: on a projector a photo's map is
+otherwise a pale wash, because a few strong edges set the scale. Switching
+presentation mode on or off switches it with it (a teacher gets it without
+looking for it); it can then be set on its own, either way, and a student at
+a laptop can use it too. It changes what a colour means (the strongest 1 % of
+values saturate), so the colour bar and its caption say so whenever it acts.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-__all__ = ["KEY", "STYLE", "is_on", "prose", "toggle"]
+__all__ = ["BOOST_KEY", "KEY", "STYLE", "is_boosted", "is_on", "prose", "toggle"]
 
 KEY = "present.on"
+BOOST_KEY = "present.boost"
 
 #: Streamlit sizes its text in rem, so a larger root size scales the whole page; the
 #: sidebar widens, and page names and widget labels wrap instead of ending in "…".
+#: Captions under pictures (what a map is, its shape, min and max) and under colour
+#: bars get the page's full text colour and ~23 px / ~21 px type, readable from the back.
 STYLE = """<style>
 html { font-size: 21px; }
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {
-  color: inherit !important; opacity: 1 !important; font-size: 0.95rem !important;
+  color: inherit !important; opacity: 1 !important; font-size: 1rem !important;
+}
+[data-testid="stImageCaption"], [data-testid="stImageCaption"] * {
+  color: inherit !important; opacity: 1 !important; font-size: 1.1rem !important;
+  font-weight: 600; line-height: 1.3;
 }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-weight: 500; }
 h1, h2, h3 { font-weight: 800 !important; }
@@ -41,13 +57,34 @@ def is_on() -> bool:
     return bool(st.session_state.get(KEY, False))
 
 
+def is_boosted() -> bool:
+    """Whether feature maps use the boosted (99th-percentile) colour limit."""
+    return bool(st.session_state.get(BOOST_KEY, is_on()))
+
+
+def _boost_follows_presentation() -> None:
+    st.session_state[BOOST_KEY] = bool(st.session_state.get(KEY, False))
+
+
 def toggle() -> bool:
     """Draw the sidebar switch; apply the projector style when on."""
     on = st.sidebar.toggle(
         "Presentation mode",
         key=KEY,
         help="For a projector: larger text, full-contrast captions, explanatory "
-        "paragraphs hidden (controls, pictures and numbers stay).",
+        "paragraphs hidden (controls, pictures and numbers stay). Also switches "
+        "“Boost map contrast” on.",
+        on_change=_boost_follows_presentation,
+    )
+    if BOOST_KEY not in st.session_state:  # first run, or presentation mode from a link
+        st.session_state[BOOST_KEY] = on
+    st.sidebar.toggle(
+        "Boost map contrast",
+        key=BOOST_KEY,
+        help="Feature maps of photos look faint when a few strong edges set the colour "
+        "scale. On: the colour limit is the 99th percentile of |value| instead of the "
+        "maximum, so the strongest 1 % of values saturate; the colour bar gets pointed "
+        "ends and its caption gives the limit and the true maximum.",
     )
     if on:
         st.html(STYLE)

@@ -1,0 +1,201 @@
+"""Feature-map pictures: colour limits (max or boosted 99th percentile), colour bars, captions.
+
+References are computed here with NumPy (``np.percentile``, ``np.max``) and
+compared with what the picture and its captions carry.
+"""
+
+import io
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from ui import panels, render
+from vizlib.conv import format_number as fmt
+
+
+def _photo_like_map(seed: int = 0) -> np.ndarray:
+    """A map like a photo's edge response: mostly small values, a few strong edges."""
+    rng = np.random.default_rng(seed)
+    values = rng.laplace(0.0, 0.5, size=(60, 50))  # (H, W)
+    values[10, 5:20] = 40.0  # one strong edge (15 of 3000 cells) sets max|value|
+    values[30, 5:12] = -25.0
+    return values
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as im:
+        return np.asarray(im.convert("RGBA"))
+
+
+@pytest.mark.parametrize("view", ["signed", "abs", "relu"])
+def test_colour_limit_is_max_or_99th_percentile(view):
+    values = _photo_like_map()
+    shown = panels.view_values(values, view)
+    top = np.max(np.abs(shown))
+    p99 = np.percentile(np.abs(shown), 99)
+    assert p99 < top / 4  # the case this is for: a few strong values wash the rest out
+
+    plain = panels.map_picture(values, view=view)
+    boosted = panels.map_picture(values, view=view, boost=True)
+    assert plain.vmax == pytest.approx(top, rel=0, abs=0)
+    assert boosted.vmax == pytest.approx(p99, rel=0, abs=0)
+    if view == "signed":
+        assert (plain.vmin, boosted.vmin) == (-plain.vmax, -boosted.vmax)
+    else:
+        assert (plain.vmin, boosted.vmin) == (0.0, 0.0)
+    assert panels.color_limit(values, view, boost=True) == boosted.vmax
+    assert panels.color_limit(values, view, boost=False) == plain.vmax
+
+
+def test_boosted_picture_saturates_exactly_the_values_beyond_the_limit():
+    values = _photo_like_map(1)
+    lim = np.percentile(np.abs(values), 99)
+    pic = panels.map_picture(values, boost=True)
+    rgb = _pixels(pic.png)[..., :3]
+    block = rgb.shape[0] // values.shape[0]  # small maps are enlarged by whole pixels
+    cells = rgb[::block, ::block]  # (H, W, 3): one pixel per map cell
+    assert cells.shape[:2] == values.shape
+    table = render.lut(pic.cmap)
+    top_colour = np.all(cells == table[255], axis=-1)
+    bottom_colour = np.all(cells == table[0], axis=-1)
+    np.testing.assert_array_equal(top_colour, values >= lim)
+    # the lowest colour also holds the first 1/255 of the scale (the LUT index is floored)
+    assert bottom_colour[values <= -lim].all()
+    assert (values[bottom_colour] < -lim + 2 * lim / 255).all()
+    # about 1 % of the cells saturate, by the definition of the 99th percentile
+    assert 0.005 <= (top_colour | bottom_colour).mean() <= 0.02
+
+
+def test_boost_keeps_the_maximum_when_the_percentile_is_zero():
+    sparse = np.zeros((40, 40))
+    sparse[3, 4], sparse[20, 7] = 5.0, -2.0  # 99 % of |value| is 0
+    assert np.percentile(np.abs(sparse), 99) == 0
+    assert panels.map_picture(sparse, boost=True).vmax == 5.0
+    flat = np.full((8, 8), 3.0)  # percentile == max: nothing to boost
+    assert panels.map_picture(flat, boost=True).vmax == 3.0
+
+
+def test_shared_vlim_wins_over_boost():
+    values = _photo_like_map()
+    pic = panels.map_picture(values, vlim=50.0, boost=True)
+    assert (pic.vmin, pic.vmax) == (-50.0, 50.0)
+
+
+def test_shared_limit_over_several_maps():
+    a, b = _photo_like_map(2), 0.1 * _photo_like_map(3)
+    both = np.stack([a, b])  # (2, H, W)
+    assert panels.color_limit(both, boost=True) == np.percentile(np.abs(both), 99)
+    assert panels.color_limit(both, boost=False) == np.max(np.abs(both))
+
+
+def test_captions_say_where_colours_saturate_and_the_true_maximum():
+    values = _photo_like_map()
+    top = np.max(np.abs(values))
+    p99 = np.percentile(np.abs(values), 99)
+
+    boosted = panels.scale_caption(
+        values, panels.map_picture(values, boost=True), "signed", shared=False
+    )
+    assert f"≤ {fmt(-p99)} ← 0 → ≥ {fmt(p99)}" in boosted
+    assert f"colours saturate beyond ±{fmt(p99)} (99th percentile of |value|" in boosted
+    assert f"the max |value| is {fmt(top)}" in boosted
+
+    plain = panels.scale_caption(values, panels.map_picture(values), "signed", shared=False)
+    assert plain == f"colour scale: {fmt(-top)} ← 0 → {fmt(top)} (white = 0)"
+
+    relu = panels.view_values(values, "relu")
+    r99 = np.percentile(relu, 99)
+    text = panels.scale_caption(
+        values, panels.map_picture(values, view="relu", boost=True), "relu", shared=False
+    )
+    assert f"colour scale: 0 ← {fmt(r99 / 2)} → ≥ {fmt(r99)};" in text  # 0 never saturates
+    assert f"saturate beyond {fmt(r99)} (" in text
+    assert f"the max |value| is {fmt(relu.max())}" in text
+
+
+def test_colour_bar_ends_point_where_values_saturate():
+    table = render.lut("RdBu_r")
+    plain = _pixels(panels.colorbar_png("RdBu_r"))
+    assert plain.shape == (14, 256, 4) and np.all(plain[..., 3] == 255)
+
+    both = _pixels(panels.colorbar_png("RdBu_r", low=True, high=True))  # (14, 10+256+10, 4)
+    assert both.shape == (14, 276, 4)
+    np.testing.assert_array_equal(both[7, 10:266, :3], table)  # the strip itself
+    assert both[0, 0, 3] == 0 and both[0, -1, 3] == 0  # corners: transparent
+    np.testing.assert_array_equal(both[7, 0, :3], table[0])  # the tips: the end colours
+    np.testing.assert_array_equal(both[7, -1, :3], table[255])
+    assert both[7, 0, 3] == 255
+
+    high = _pixels(panels.colorbar_png("RdBu_r", high=True))
+    assert high.shape == (14, 266, 4)
+    np.testing.assert_array_equal(high[7, :256, :3], table)
+
+
+# ------------------------------------------------------------------ in a Streamlit run
+
+SCRIPT = """
+import numpy as np
+import streamlit as st
+from ui import panels, presentation
+
+presentation.toggle()
+values = np.load(st.session_state["t.path"])
+pic = panels.show_map(st, values, "Feature map")
+st.session_state["t.vmax"] = pic.vmax
+"""
+
+
+@pytest.fixture
+def at(tmp_path):
+    st.cache_data.clear()
+    path = tmp_path / "map.npy"
+    np.save(path, _photo_like_map())
+    test = AppTest.from_string(SCRIPT, default_timeout=30)
+    test.session_state["t.path"] = str(path)
+    test.run()
+    assert not test.exception
+    return test
+
+
+def _scale_caption(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("colour scale"))
+
+
+def test_show_map_follows_the_boost_switch_and_presentation_mode(at):
+    values = _photo_like_map()
+    top = np.max(np.abs(values))
+    p99 = np.percentile(np.abs(values), 99)
+    assert at.toggle(key="present.boost").value is False
+    assert at.session_state["t.vmax"] == top
+    assert "saturate" not in _scale_caption(at)
+
+    at.toggle(key="present.boost").set_value(True).run()  # on its own
+    assert at.session_state["t.vmax"] == p99  # a new picture: the cache keys on the option
+    assert f"saturate beyond ±{fmt(p99)}" in _scale_caption(at)
+    assert f"the max |value| is {fmt(top)}" in _scale_caption(at)
+
+    at.toggle(key="present.boost").set_value(False).run()
+    assert at.session_state["t.vmax"] == top
+
+    at.toggle(key="present.on").set_value(True).run()  # presentation mode brings it along
+    assert at.toggle(key="present.boost").value is True
+    assert at.session_state["t.vmax"] == p99
+
+    at.toggle(key="present.boost").set_value(False).run()  # ... and the teacher can say no
+    assert at.toggle(key="present.on").value is True
+    assert at.session_state["t.vmax"] == top
+
+    at.toggle(key="present.on").set_value(False).run()
+    assert at.toggle(key="present.boost").value is False
+    assert not at.exception
+
+
+def test_presentation_style_enlarges_picture_captions():
+    from ui import presentation
+
+    assert '[data-testid="stImageCaption"]' in presentation.STYLE
+    rule = presentation.STYLE.split('[data-testid="stImageCaption"] * {')[1].split("}")[0]
+    assert "font-size: 1.1rem" in rule and "color: inherit" in rule
