@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 
 import numpy as np
 import streamlit as st
@@ -45,11 +44,6 @@ _SIGN_COLOURS = {"negative": "#2166AC", "around 0": "#999999", "positive": "#B21
 # --------------------------------------------------------------------------- feature maps
 
 
-@lru_cache(maxsize=4)
-def _colorbar(cmap: str) -> bytes:
-    return panels.colorbar_png(cmap)
-
-
 def _palette_png(index: np.ndarray, cmap: str) -> bytes:
     """Encode (H, W) uint8 colour indices as a palette PNG (~3× less to compress than RGB)."""
     index = np.ascontiguousarray(index, dtype=np.uint8)
@@ -78,16 +72,26 @@ def _map_png(stage_digest: str, index: int, lim: float, _plane: np.ndarray) -> b
 
 
 def show_stage_maps(
-    container, stage_digest: str, maps: np.ndarray, title: str, *, shown: int, per_row: int = 4
+    container,
+    stage_digest: str,
+    maps: np.ndarray,
+    title: str,
+    *,
+    shown: int,
+    per_row: int = 4,
+    boost: bool | None = None,
 ) -> None:
     """Draw the first ``shown`` channels of (C, H, W) ``maps`` on one colour scale.
 
     The scale is symmetric about 0 (white = 0), shared by the channels of this
-    stage so that their strengths compare; one colour bar underneath.
+    stage so that their strengths compare; one colour bar underneath. Its limit
+    is ``max|value|`` over the stage, or with "Boost map contrast" (``boost``;
+    None follows the sidebar switch) the 99th percentile of ``|value|`` over
+    the stage, and the caption then says where colours saturate.
     ``stage_digest`` (``ui.cached.digest(maps)``) keys the cached pictures.
     """
     c, h, w = maps.shape
-    lim = max(float(np.max(np.abs(maps))), 1e-12)
+    lim = panels.color_limit(maps, boost=boost)
     n = min(shown, c)
     for start in range(0, n, per_row):
         cols = container.columns(per_row)
@@ -101,17 +105,28 @@ def show_stage_maps(
                 f"{title}, channel {ch + 1} of {c} ({h}×{w}; min {format_number(lo)}, "
                 f"max {format_number(hi)})",
             )
+    low, high = bool(np.min(maps) < -lim), bool(np.max(maps) > lim)
     bar, text = container.columns([1, 3], vertical_alignment="center")
     panels.show_png(
         bar,
-        _colorbar(render.DIVERGING_CMAPS[0]),
+        panels.colorbar_png(render.DIVERGING_CMAPS[0], low=low, high=high),
         None,
         alt=f"colour bar for {title}: blue negative, white 0, red positive",
     )
     more = f" Showing {n} of {c} channels (all {c} are computed)." if n < c else ""
+    left = ("≤ " if low else "") + format_number(-lim)
+    right = ("≥ " if high else "") + format_number(lim)
+    saturate = ""
+    if low or high:
+        top = float(np.max(np.abs(maps)))
+        saturate = (
+            f" Colours saturate beyond ±{format_number(lim)} ({panels.BOOST_PERCENTILE:g}th "
+            f"percentile of |value| over this stage, boosted contrast); the max |value| is "
+            f"{format_number(top)}."
+        )
     text.caption(
-        f"Colour scale for all channels of this stage: {format_number(-lim)} (blue) ← 0 (white) "
-        f"→ {format_number(lim)} (red).{more}"
+        f"Colour scale for all channels of this stage: {left} (blue) ← 0 (white) "
+        f"→ {right} (red).{saturate}{more}"
     )
 
 

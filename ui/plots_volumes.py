@@ -26,7 +26,7 @@ __all__ = [
 
 #: Colour of each RGB channel when shown on its own.
 CHANNEL_TINTS = ((1.0, 0.0, 0.0), (0.0, 0.78, 0.0), (0.15, 0.35, 1.0))
-_BOX = np.array([255, 0, 255], dtype=np.uint8)  # magenta: visible on photos and gray
+_BOX = np.array([255, 0, 255, 255], dtype=np.uint8)  # magenta: visible on photos and gray
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -68,7 +68,9 @@ def locate_png(
     r0, r1 = (rows[0] + margin) * scale, (rows[1] + margin + 1) * scale
     c0, c1 = (cols[0] + margin) * scale, (cols[1] + margin + 1) * scale
     t = max(2, scale // 3, (max(h, w) * scale) // 160)  # line thickness, visible when shrunk
-    canvas = np.pad(canvas, ((t, t), (t, t), (0, 0)), constant_values=255)  # room for the outline
+    # Room for the outline, transparent (RGBA) so the page shows through in either theme.
+    canvas = np.concatenate([canvas, np.full((*canvas.shape[:2], 1), 255, np.uint8)], axis=2)
+    canvas = np.pad(canvas, ((t, t), (t, t), (0, 0)), constant_values=0)  # (h, w, 4)
     r0, r1, c0, c1 = r0 + t, r1 + t, c0 + t, c1 + t
     r0o, c0o = max(0, r0 - t), max(0, c0 - t)
     r1o, c1o = min(canvas.shape[0], r1 + t), min(canvas.shape[1], c1 + t)

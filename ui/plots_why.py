@@ -33,6 +33,7 @@ __all__ = [
 
 CHANGED = "#d62728"  # red outline: an entry that changed
 _BORDER = "#8a8a8a"
+_PLAIN = "transparent"  # a cell without a colour of its own: the page shows through
 _HATCH = "repeating-linear-gradient(45deg,rgba(128,128,128,.55) 0 2px,transparent 2px 7px)"
 
 #: The 10 light tab20 colours, one per pixel position of a small image.
@@ -63,9 +64,13 @@ def colours_of(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.nd
 
 
 def _ink(hex_colour: str) -> str:
-    """Black or white text, whichever reads on this background."""
+    """Black or white text, whichever reads on this background.
+
+    A background that is not a colour (``"transparent"``: the page shows
+    through) keeps the page's own text colour, light or dark theme.
+    """
     if not hex_colour.startswith("#"):
-        return "#000"
+        return "inherit"
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#fff"
 
@@ -241,13 +246,15 @@ def vector_strip_html(
     blocks = []
     for start in range(0, n, per_line):
         idx = range(start, min(n, start + per_line))
+        # Unchanged entries on the page's own background (light or dark theme);
+        # changed ones light red with dark text, outlined.
         v = _vector_row(
-            before[idx.start : idx.stop], decimals, ["#ffffff"] * len(idx), name="v", max_cell=58
+            before[idx.start : idx.stop], decimals, [_PLAIN] * len(idx), name="v", max_cell=58
         )
         v2 = _vector_row(
             after[idx.start : idx.stop],
             decimals,
-            ["#fde0dd" if changed[i] else "#ffffff" for i in idx],
+            ["#fde0dd" if changed[i] else _PLAIN for i in idx],
             changed=changed[idx.start : idx.stop],
             labels=[[str(i) for i in idx]],
             name="v′",
