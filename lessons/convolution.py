@@ -22,6 +22,7 @@ from ui import (
     presentation,
     render,
     selfcheck,
+    share,
     stepview,
 )
 from ui.state import current_image
@@ -312,11 +313,16 @@ if feature_map is not None and max(feature_map.shape) <= SMALL and not selfcheck
     c_out.table(_number_table(panels.view_values(feature_map, view)))
 exports.conv_downloads(st, KERNEL, kernel, feature_map, cmap=cmap, view=view)
 
-# ---- 3. Step by step
-st.header("3. One output value, step by step")
-if feature_map is None:
-    st.info("Choose settings for which the kernel fits (see above) to see the steps.")
-else:
+# ---- 3. Step by step (and 4.): a fragment, so choosing another position reruns only this part
+
+
+@st.fragment
+def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, padding_mode, cmap):
+    """Sections 3 and 4 for the settings of the last full run (``flip``: true convolution)."""
+    share.write_to_url()  # a fragment rerun keeps the link's position up to date
+    used = np.flip(kernel) if flip else kernel  # (kH, kW): what is actually multiplied
+    kh, kw = used.shape
+    pad = stepview.pad_amounts(padding, used.shape, dilation)
     out_h, out_w = feature_map.shape
     presentation.prose(
         "Choose an output position with the numbers or buttons, or click the input or the "
@@ -440,6 +446,13 @@ else:
             "A network learns its weights, so it does not matter which one it computes: a learned "
             "flipped kernel works just as well."
         )
+
+
+st.header("3. One output value, step by step")
+if feature_map is None:
+    st.info("Choose settings for which the kernel fits (see above) to see the steps.")
+else:
+    _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, padding_mode, cmap)
 
 # ---- 5. As PyTorch code
 st.header("5. As PyTorch code")
