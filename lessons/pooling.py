@@ -14,7 +14,17 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, panels, plots_pooling, presentation, render, selfcheck, stepview
+from ui import (
+    cached,
+    exports,
+    panels,
+    plots_pooling,
+    presentation,
+    render,
+    selfcheck,
+    share,
+    stepview,
+)
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -387,10 +397,10 @@ else:
         "Both pictures use the same colour scale, and each is drawn in proportion to its size."
     )
     # Drawn in proportion: the pooled picture is as much narrower as the map is.
-    share = max(0.3, out_w / w)
+    out_share = max(0.3, out_w / w)
     wide = 0.42
     c_in, c_mid, c_out, _ = st.columns(
-        [wide, 0.05, wide * share, max(0.01, 1 - wide * (1 + share) - 0.05)], gap="small"
+        [wide, 0.05, wide * out_share, max(0.01, 1 - wide * (1 + out_share) - 0.05)], gap="small"
     )
     title_out = f"{MODES[mode]} of the {what_short}"
     for column, values, title in ((c_in, x, what), (c_out, pooled, title_out)):
@@ -425,11 +435,30 @@ else:
         title=f"Pooled map ({MODES[mode].lower()})",
     )
 
-# ---- 4. Step by step
-st.header("4. One output value, step by step")
-if pooled is None:
-    st.info("Choose settings for which the window fits (see above) to see the steps.")
-else:
+# ---- 4. Step by step: a fragment, so choosing another position reruns only this part
+
+
+@st.fragment
+def _steps(
+    x,
+    pooled,
+    image,
+    what,
+    mode,
+    pool_args,
+    *,
+    k,
+    stride,
+    padding,
+    dilation,
+    ceil_mode,
+    count_include_pad,
+    cmap,
+    scale,
+):
+    """Section 4 for the settings of the last full run."""
+    share.write_to_url()  # a fragment rerun keeps the link's position up to date
+    h, w = x.shape
     out_h, out_w = pooled.shape
     presentation.prose(
         "Choose an output position with the numbers or buttons, or click the input or the "
@@ -571,6 +600,28 @@ else:
             "Check: the pooled map holds "
             f"{format_number(pooled[step.row, step.col])} at this position."
         )
+
+
+st.header("4. One output value, step by step")
+if pooled is None:
+    st.info("Choose settings for which the window fits (see above) to see the steps.")
+else:
+    _steps(
+        x,
+        pooled,
+        image,
+        what,
+        mode,
+        pool_args,
+        k=k,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+        cmap=cmap,
+        scale=scale,
+    )
 
 # ---- 5. As PyTorch code
 st.header("5. As PyTorch code")
