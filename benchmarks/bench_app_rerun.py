@@ -14,13 +14,16 @@ Two figures per page:
 
 With ``--browser``: also start ``streamlit run app.py`` on a free port and, in
 headless Chromium (/usr/bin/chromium), change the first number input of each
-page's main area and time from pressing Enter to the end of the rerun
-(``data-test-script-state`` back to ``notRunning``), the delay a user sees.
+page's main area (and "Output row", the step position, where there is one) and
+time from pressing Enter to the end of the rerun (``data-test-script-state``
+back to ``notRunning``), the delay a user sees. ``--browser-only`` skips the
+AppTest part.
 
 Prints medians; never asserts on time. Usage::
 
     python benchmarks/bench_app_rerun.py [--changes 4] [--repeat 2] [--page lessons/x.py]
                                          [--browser] [--browser-changes 10]
+                                         [--browser-only] [--browser-label Stride ...]
 """
 
 from __future__ import annotations
@@ -123,8 +126,15 @@ def _set_value(at: AppTest, kind: str, key: str, value) -> None:
     getattr(at, kind)(key=key).set_value(value)
 
 
-def browser_latency(chosen: list[str], changes: int, label: str | None = None) -> dict[str, float]:
-    """Median ms from Enter in a number input (``label``, else the first) to the rerun's end."""
+def browser_latency(
+    chosen: list[str], changes: int, labels: list[str] | None = None
+) -> dict[tuple[str, str], float]:
+    """Median ms from Enter in a number input to the rerun's end, per (page, input label).
+
+    The inputs timed on each page: those of ``labels`` it has, else its first
+    number input and, where the page has one, "Output row" (a step position,
+    which reruns only the page's step fragment).
+    """
     import socket
     import subprocess
 
@@ -147,10 +157,15 @@ def browser_latency(chosen: list[str], changes: int, label: str | None = None) -
         "--server.fileWatcherType=none",
     ]
     server = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        cmd,
+        cwd=ROOT,
+        env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),  # as `make run` serves it
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     idle = "[data-testid=stApp][data-test-script-state=notRunning]"
-    results: dict[str, float] = {}
+    results: dict[tuple[str, str], float] = {}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -167,29 +182,39 @@ def browser_latency(chosen: list[str], changes: int, label: str | None = None) -
                 page.goto(f"http://127.0.0.1:{port}/{Path(name).stem}")
                 page.wait_for_selector(idle, timeout=60_000)
                 page.wait_for_timeout(1500)
-                box = page.locator("[data-testid=stMain] input[type=number]:not([disabled])")
-                if label:
-                    box = page.locator(f'[data-testid=stMain] input[aria-label="{label}"]')
-                if box.count() == 0:
-                    continue
-                box = box.first
-                start_value = float(box.input_value())
-                times = []
-                for k in range(changes + 2):
-                    box.fill(str(int(start_value) + (1 if k % 2 == 0 else 0)))
-                    t0 = time.perf_counter()
-                    box.press("Enter")
-                    page.wait_for_timeout(30)
-                    page.wait_for_selector(idle, timeout=60_000)
-                    if k >= 2:  # the first two fill the caches
-                        times.append((time.perf_counter() - t0) * 1000)
-                    page.wait_for_timeout(400)
-                results[name] = statistics.median(times)
+                main = page.locator("[data-testid=stMain]")
+                wanted = labels or [
+                    main.locator("input[type=number]:not([disabled])").first.get_attribute(
+                        "aria-label"
+                    ),
+                    "Output row",
+                ]
+                for label in dict.fromkeys(w for w in wanted if w):
+                    box = main.locator(f'input[aria-label="{label}"]:not([disabled])')
+                    if box.count() == 0:
+                        continue
+                    results[(name, label)] = _time_input(page, box.first, changes, idle)
             browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
     return results
+
+
+def _time_input(page, box, changes: int, idle: str) -> float:
+    """Median ms over ``changes`` edits of one number input (+1, back, +1, ...)."""
+    start_value = float(box.input_value())
+    times = []
+    for k in range(changes + 2):
+        box.fill(str(int(start_value) + (1 if k % 2 == 0 else 0)))
+        t0 = time.perf_counter()
+        box.press("Enter")
+        page.wait_for_timeout(30)
+        page.wait_for_selector(idle, timeout=60_000)
+        if k >= 2:  # the first two fill the caches
+            times.append((time.perf_counter() - t0) * 1000)
+        page.wait_for_timeout(400)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -199,11 +224,18 @@ def main() -> None:
     parser.add_argument("--page", action="append", help="only these pages (lessons/x.py)")
     parser.add_argument("--browser", action="store_true", help="also time a real browser")
     parser.add_argument("--browser-changes", type=int, default=10)
-    parser.add_argument("--browser-label", help="the number input to change (its label)")
+    parser.add_argument(
+        "--browser-label", action="append", help="number inputs to change (their labels)"
+    )
+    parser.add_argument("--browser-only", action="store_true", help="skip the AppTest part")
     args = parser.parse_args()
     chosen = args.page or pages()
+    if args.browser_only:
+        args.browser, chosen_apptest = True, []
+    else:
+        chosen_apptest = chosen
     print(f"{'page':34} {'apptest ms':>11} {'server-like ms':>15}  (median of control changes)")
-    for page in chosen:
+    for page in chosen_apptest:
         row = []
         for shared in (False, True):
             share_script_cache(shared)
@@ -211,10 +243,10 @@ def main() -> None:
             row.append(f"{statistics.median(times):.0f} (n={len(times)})" if times else "n/a")
         print(f"{page:34} {row[0]:>11} {row[1]:>15}")
     if args.browser:
-        print("\nheadless Chromium, Enter in the first number input -> rerun finished:")
+        print("\nheadless Chromium, Enter in a number input -> rerun finished:")
         timed = browser_latency(chosen, args.browser_changes, args.browser_label)
-        for page, ms in timed.items():
-            print(f"{page:34} {ms:6.0f} ms (median of {args.browser_changes})")
+        for (page, label), ms in timed.items():
+            print(f"{page:34} {label[:26]:26} {ms:6.0f} ms (median of {args.browser_changes})")
 
 
 if __name__ == "__main__":
