@@ -4,6 +4,14 @@ The image source is shared by every lesson: :func:`select_image` draws it in
 the sidebar, stores the resulting :class:`~ui.state.SourceImage` for the pages
 and returns it. A failed upload shows vizlib's message and keeps the last
 image that loaded.
+
+The upload box has no ``type=`` filter on purpose: Streamlit's browser side
+refuses a file by its name alone and then keeps that refused file in the box,
+with its own message, next to whatever the student uploads later; the app is
+never told. Every file is sent instead, and vizlib, which decides by the
+bytes, says what is wrong with the one in the box ("SVG drawings are not
+supported ...", "This is a PDF document ..."). The size cap stays in the
+browser (``max_upload_size``), so a file too large is never sent.
 """
 
 from __future__ import annotations
@@ -17,11 +25,14 @@ import vizlib
 from ui import cached
 from ui.state import CURRENT_IMAGE, DEFAULTS, RESOLUTIONS, SourceImage
 
-__all__ = ["SOURCE_KINDS", "UPLOAD_TYPES", "select_image"]
+__all__ = ["SOURCE_KINDS", "UPLOAD_LIMIT_MB", "select_image"]
 
 SOURCE_KINDS = ("Sample photo", "Upload", "Webcam", "Tutorial 5×5 grid", "Synthetic")
-UPLOAD_TYPES = ("png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff")
-_LAST_GOOD = "source.last_good"  # {"Upload": (digest, bytes), "Webcam": (...)}
+#: The browser's cap on one upload. vizlib.load_image's max_bytes is 20 × 2**20 bytes;
+#: Streamlit's browser side counts this many MB as 20 × 1000**2 bytes (20 × 2**20 on
+#: Windows), never more than vizlib accepts.
+UPLOAD_LIMIT_MB = 20
+_LAST_GOOD = "source.last_good"  # {"Upload": bytes, "Webcam": bytes}: the last that loaded
 
 
 def _init_defaults() -> None:
@@ -134,9 +145,9 @@ def select_image() -> SourceImage:
     elif kind == "Upload":
         upload = side.file_uploader(
             "Upload an image",
-            type=list(UPLOAD_TYPES),
             key="source.upload",
-            help="PNG, JPEG, GIF, BMP, WebP or TIFF, up to 20 MB.",
+            max_upload_size=UPLOAD_LIMIT_MB,
+            help=f"PNG, JPEG, GIF, BMP, WebP or TIFF, up to {UPLOAD_LIMIT_MB} MB.",
         )
         data = None if upload is None else upload.getvalue()
         image = _bytes_source("Upload", data, mode, max_side)

@@ -129,6 +129,55 @@ def test_a_refused_upload_before_any_good_one_falls_back_to_a_sample(app):
     assert any("sample photo" in i.value.lower() for i in app.sidebar.info)
 
 
+def _refusal(item: bf.Upload) -> str:
+    """The sidebar's message for a refused file, built from vizlib's own exception."""
+    with pytest.raises(vizlib.ImageLoadError) as info:
+        vizlib.load_image(item.data, mode="gray")
+    return f"That file could not be used: {info.value}"
+
+
+def test_the_message_always_describes_the_file_in_the_box(uploads):
+    """Good, then an SVG named .svg, then a truncated JPEG, then a good one, then none:
+    each step shows exactly the message of the file in the box, and the last good
+    picture stays in use. The box filters no file names: Streamlit's browser side
+    would refuse an .svg by its name, keep it in the box with its own message next to
+    every later upload, and never tell the app (AppTest cannot show that part; the
+    browser test does)."""
+    box = uploads.sidebar.file_uploader(key="source.upload")
+    assert box.allowed_type == [], "a name filter keeps refused files in the browser's box"
+    good = uploads.session_state[CURRENT_IMAGE]
+    for name in ("svg_named_svg", "truncated_jpeg"):
+        item = bf.item(name)
+        _upload(uploads, item)
+        no_exceptions(uploads)
+        assert [e.value for e in uploads.sidebar.error] == [_refusal(item)], name
+        assert uploads.session_state[CURRENT_IMAGE].key == good.key
+        assert "still showing the last image that loaded." in _sidebar_text(uploads)
+
+    second = bf.png(bf.gradient(30, 50, seed=43))
+    _upload(uploads, ("second.png", second, "image/png"))
+    no_exceptions(uploads)
+    assert not uploads.sidebar.error
+    now = uploads.session_state[CURRENT_IMAGE]
+    assert now.shape == (30, 50) and now.key != good.key
+
+    _upload(uploads, bf.item("svg"))  # the same drawing named .png: the same message
+    assert [e.value for e in uploads.sidebar.error] == [_refusal(bf.item("svg"))]
+    uploads.sidebar.file_uploader(key="source.upload").set_value(None).run()  # removed
+    no_exceptions(uploads)
+    assert not uploads.sidebar.error
+    assert "still showing" not in _sidebar_text(uploads)
+    assert uploads.session_state[CURRENT_IMAGE].key == now.key
+
+
+def test_the_over_the_cap_message_states_a_size_over_the_limit(uploads):
+    """AppTest bypasses the browser's cap: vizlib's message reaches the sidebar."""
+    _upload(uploads, bf.item("over_the_cap"))  # 20 MB + 1 KB
+    errors = [e.value for e in uploads.sidebar.error]
+    assert errors == [_refusal(bf.item("over_the_cap"))]
+    assert "The file is 20.001 MB; the limit is 20 MB." in errors[0]
+
+
 # --------------------------------------------------------------------------- awkward but valid
 
 

@@ -61,11 +61,22 @@ def test_bad_upload_shows_message_and_keeps_last_good_image(app):
     assert app.session_state[CURRENT_IMAGE].key == first.key
 
 
-def test_uploaded_file_name_is_never_rendered(app):
+@pytest.mark.parametrize(
+    ("name", "marker"),
+    [
+        ('<img src=x onerror="alert(1)">.png', "onerror"),
+        ("**[click me](javascript:alert(1))**.png", "javascript"),
+    ],
+    ids=["html", "markdown"],
+)
+@pytest.mark.parametrize("good", [True, False], ids=["loads", "refused"])
+def test_uploaded_file_name_is_never_rendered(app, name, marker, good):
     app.sidebar.selectbox(key="source.kind").set_value("Upload").run()
-    name = '<img src=x onerror="alert(1)">.png'
-    data = _png(np.zeros((8, 8), dtype=np.uint8))
+    data = _png(np.zeros((8, 8), dtype=np.uint8)) if good else b"not a picture at all"
     app.sidebar.file_uploader(key="source.upload").set_value((name, data, "image/png")).run()
     no_exceptions(app)
-    shown = [e.value for e in (*app.markdown, *app.caption, *app.sidebar.caption)]
-    assert not any("onerror" in str(v) for v in shown)
+    assert bool(app.sidebar.error) is not good
+    shown = [
+        e.value for e in (*app.markdown, *app.caption, *app.sidebar.caption, *app.error, *app.info)
+    ]
+    assert not any(marker in str(v) for v in shown), shown
