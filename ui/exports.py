@@ -185,6 +185,18 @@ def _map_buttons(
     )
 
 
+def _lazy_expander(container, label: str, key: str):
+    """A collapsed expander whose contents the page draws only once a student opens it.
+
+    Opening it reruns the page (``on_change="rerun"``) and ``.open`` turns true;
+    closed, it costs every rerun one element instead of a dozen buttons. Its
+    state is ``st.session_state[f"{key}.downloads"]``.
+    """
+    return container.expander(
+        label, icon=":material/download:", key=f"{key}.downloads", on_change="rerun"
+    )
+
+
 def map_downloads(
     container,
     key: str,
@@ -196,17 +208,26 @@ def map_downloads(
     name: str = "feature_map",
     title: str = "Feature map",
 ) -> None:
-    """An expander with PNG (coloured as on screen, see :func:`map_png`), .npy and CSV files."""
-    with container.expander("Download", icon=":material/download:"):
-        png = partial(map_png, values, cmap=cmap, view=view, scale=scale)
-        _map_buttons(key, values, png, name=name, title=title)
+    """An expander with PNG (coloured as on screen, see :func:`map_png`), .npy and CSV files.
+
+    Its buttons are drawn only while it is open (:func:`_lazy_expander`).
+    """
+    with _lazy_expander(container, "Download", key) as box:
+        if box.open:
+            png = partial(map_png, values, cmap=cmap, view=view, scale=scale)
+            _map_buttons(key, values, png, name=name, title=title)
 
 
 def conv_downloads(
     container, key: str, kernel: np.ndarray, feature_map: np.ndarray | None, *, cmap: str, view: str
 ) -> None:
-    """Downloads of the feature map and kernel, and a kernel uploader (``key``: the editor's)."""
-    with container.expander("Download or load", icon=":material/download:"):
+    """Downloads of the feature map and kernel, and a kernel uploader (``key``: the editor's).
+
+    Drawn only while the expander is open (:func:`_lazy_expander`).
+    """
+    with _lazy_expander(container, "Download or load", key) as box:
+        if not box.open:
+            return
         if feature_map is not None:
             _map_buttons(key, feature_map, partial(map_png, feature_map, cmap=cmap, view=view))
         kh, kw = kernel.shape

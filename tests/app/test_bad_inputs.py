@@ -402,6 +402,9 @@ def test_batch_of_one_in_train_mode(app):
 
 
 def _kernel_file(at, name: str, data: bytes) -> None:
+    if not at.session_state["conv.kernel.downloads"]:  # the uploader is in a lazy expander
+        at.session_state["conv.kernel.downloads"] = True
+        at.run()
     at.file_uploader(key="conv.kernel.upload").set_value((name, data, "text/csv")).run()
 
 

@@ -22,6 +22,13 @@ def _texts(at) -> str:
 
 
 def _buttons(at) -> dict:
+    """Download buttons, after opening the collapsed download expanders (drawn when open)."""
+    closed = [k for k in ("conv.kernel.downloads", "pool.downloads") if k in at.session_state]
+    closed = [k for k in closed if not at.session_state[k]]
+    for key in closed:
+        at.session_state[key] = True
+    if closed:
+        at.run()
     return {b.key: b for b in at.get("download_button")}
 
 

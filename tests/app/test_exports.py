@@ -95,6 +95,13 @@ def test_latex_and_history_files():
 
 
 def _buttons(at) -> dict:
+    """Download buttons, after opening the collapsed download expanders (drawn when open)."""
+    closed = [k for k in ("conv.kernel.downloads", "pool.downloads") if k in at.session_state]
+    closed = [k for k in closed if not at.session_state[k]]
+    for key in closed:
+        at.session_state[key] = True
+    if closed:
+        at.run()
     return {b.key: b for b in at.get("download_button")}
 
 
@@ -115,8 +122,19 @@ def test_convolution_page_has_the_downloads_and_loads_a_kernel_file(app):
     assert app.query_params["k"] == "-1,0,1;-2,0,2;-1,0,1"
 
 
+def test_download_panels_are_drawn_only_when_opened(app):
+    """Closed, the expander costs a rerun one element; opened, it holds the buttons."""
+    open_page(app, CONV)
+    assert app.session_state["conv.kernel.downloads"] is False
+    assert not app.get("download_button") or all(
+        not b.key.startswith("conv.kernel.") for b in app.get("download_button")
+    )
+    assert "conv.kernel.dl_png" in _buttons(app)  # opens it
+
+
 def test_a_bad_kernel_file_keeps_the_kernel(app):
     open_page(app, CONV)
+    _buttons(app)  # open the "Download or load" expander, where the uploader is
     before = app.session_state["conv.kernel.valid"].copy()
     app.file_uploader(key="conv.kernel.upload").set_value(
         ("k.csv", b"1,2\nthree,4", "text/csv")
