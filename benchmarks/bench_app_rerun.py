@@ -183,12 +183,9 @@ def browser_latency(
                 page.wait_for_selector(idle, timeout=60_000)
                 page.wait_for_timeout(1500)
                 main = page.locator("[data-testid=stMain]")
-                wanted = labels or [
-                    main.locator("input[type=number]:not([disabled])").first.get_attribute(
-                        "aria-label"
-                    ),
-                    "Output row",
-                ]
+                boxes = main.locator("input[type=number]:not([disabled])")
+                first = boxes.first.get_attribute("aria-label") if boxes.count() else None
+                wanted = labels or [first, "Output row"]
                 for label in dict.fromkeys(w for w in wanted if w):
                     box = main.locator(f'input[aria-label="{label}"]:not([disabled])')
                     if box.count() == 0:
@@ -201,18 +198,42 @@ def browser_latency(
     return results
 
 
+_WATCH = """() => {
+  window.__states = [];
+  const app = document.querySelector('[data-testid=stApp]');
+  new MutationObserver(() => window.__states.push(
+      [app.getAttribute('data-test-script-state'), performance.now()]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+# The rerun this edit caused has started ("running") and finished since.
+_RERUN_DONE = """() => {
+  const s = window.__states, r = s.findIndex(x => x[0] === 'running');
+  return r >= 0 && s.slice(r).some(x => x[0] === 'notRunning');
+}"""
+
+
 def _time_input(page, box, changes: int, idle: str) -> float:
-    """Median ms over ``changes`` edits of one number input (+1, back, +1, ...)."""
+    """Median ms over ``changes`` edits of one number input (+1, back, +1, ...).
+
+    Timed in the page's own clock from just before Enter to the moment the app
+    leaves the "running" state of the rerun that Enter caused (a mutation
+    observer records both), so a rerun that starts late is never missed.
+    """
+    page.evaluate(_WATCH)
     start_value = float(box.input_value())
     times = []
     for k in range(changes + 2):
         box.fill(str(int(start_value) + (1 if k % 2 == 0 else 0)))
-        t0 = time.perf_counter()
+        page.evaluate("() => { window.__states = []; window.__t0 = performance.now(); }")
         box.press("Enter")
-        page.wait_for_timeout(30)
+        page.wait_for_function(_RERUN_DONE, timeout=60_000)
         page.wait_for_selector(idle, timeout=60_000)
+        done = page.evaluate(
+            "() => { const s = window.__states, r = s.findIndex(x => x[0] === 'running');"
+            " return s.slice(r).find(x => x[0] === 'notRunning')[1] - window.__t0; }"
+        )
         if k >= 2:  # the first two fill the caches
-            times.append((time.perf_counter() - t0) * 1000)
+            times.append(done)
         page.wait_for_timeout(400)
     return statistics.median(times)
 

@@ -619,6 +619,14 @@ class Player {
     const S = this.S;
     const side = (p) => Math.max(p.cells.length, p.cells[0].length);
     const kmax = Math.max(...S.frames[0].panels.map(side));
+    // The sizes that fitted last time usually fit again (same width, same shapes):
+    // one build instead of a shrinking loop of forced layouts.
+    const shape = [this.root.clientWidth, kmax, S.panels.length, S.input.rows, S.input.cols,
+                   S.output.rows, S.output.cols].join();
+    if (this.fitted && this.fitted.shape === shape) {
+      this.build(this.fitted.vsize, this.fitted.ps);
+      return;
+    }
     let vsize = 300, ps = Math.min(56, Math.max(20, Math.floor(420 / kmax)));
     this.build(vsize, ps);
     for (let n = 0; n < 12 && !this.oneRow(); n++) {
@@ -627,7 +635,11 @@ class Player {
       this.build(vsize, ps);
       if (vsize === 150 && ps === 20) break;
     }
-    if (!this.oneRow()) this.build(300, Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax)))));
+    if (!this.oneRow()) {
+      vsize = 300; ps = Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax))));
+      this.build(vsize, ps);
+    }
+    this.fitted = {shape, vsize, ps};
   }
 
   highlight(view, taps) {
