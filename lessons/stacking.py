@@ -341,7 +341,7 @@ b2.caption(
     f"max {format_number(s0.maximum)}"
 )
 st.caption(
-    "Histogram bars: orange = negative values, blue = positive, grey = the bin that "
+    "Histogram bars: blue = negative values, red = positive, grey = the bin that "
     "contains 0; the dashed line marks 0. Hover a bar for its range and count."
 )
 
