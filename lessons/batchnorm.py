@@ -1181,7 +1181,7 @@ def part_images() -> None:
 
     x_map = maps[example, channel]  # (H, W)
     y_t, y_e = result["y_train"][example, channel], result["y_eval"][example, channel]
-    lim = float(max(np.abs(y_t).max(), np.abs(y_e).max(), 1e-12))
+    lim = panels.color_limit(np.stack([y_t, y_e]))  # one scale for both (boost: 99th pct)
     m1, m2, m3 = st.columns(3)
     with m1:
         st.markdown("**Before batch norm** (the filter's feature map)")

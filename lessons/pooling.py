@@ -162,18 +162,18 @@ def _colour_scale(x: np.ndarray, pooled: np.ndarray | None, look: str) -> tuple:
     """One colour scale for the input and its pooled map, so they compare fairly.
 
     "signed" maps: ±max|value| (white = 0); "relu" maps: 0 to the maximum;
-    images ("gray"): darkest to brightest value of both (average pooling with
-    zero padding can go below the input's minimum).
+    with "Boost map contrast" the limit is the 99th percentile of |value| over
+    both maps (:func:`ui.panels.color_limit`), the same for the pictures, the
+    player and the downloads. Images ("gray"): darkest to brightest value of
+    both (average pooling with zero padding can go below the input's minimum).
     """
     values = [x] if pooled is None else [x, pooled]
-    finite = np.concatenate([v[np.isfinite(v)] for v in values])
+    finite = np.concatenate([v[np.isfinite(v)] for v in values])  # (h·w + h'·w',)
     if finite.size == 0:
         return (-1.0, 1.0)
-    if look == "signed":
-        lim = float(np.max(np.abs(finite))) or 1.0
-        return (-lim, lim)
-    if look == "relu":
-        return (0.0, float(np.max(finite)) or 1.0)
+    if look in ("signed", "relu"):
+        lim = panels.color_limit(finite, look) if np.any(finite) else 1.0  # all zeros: 0 to 1
+        return (-lim, lim) if look == "signed" else (0.0, lim)
     lo, hi = float(finite.min()), float(finite.max())
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 

@@ -282,7 +282,8 @@ shared = o1.checkbox(
     value=True,
     key="vol.shared",
     help="One colour scale for every map, so their strengths compare fairly. Off: each map "
-    "uses its own ±max (still centred at 0).",
+    "uses its own ±max (still centred at 0). With “Boost map contrast” the limit is the 99th "
+    "percentile of |value| (over all the maps when shared).",
 )
 view = o2.radio(
     "Show",
@@ -291,9 +292,8 @@ view = o2.radio(
     horizontal=True,
     key="vol.view",
 )
-vlim = None
-if shared:
-    vlim = max(float(np.max(np.abs(panels.view_values(maps, view)))), 1e-12)
+# One limit over all the maps (F, H', W'): max|value|, or its 99th percentile when boosted.
+vlim = panels.color_limit(maps, view) if shared else None
 per_row = min(Fu, 4)
 for start in range(0, Fu, per_row):
     row_cols = st.columns(per_row)

@@ -259,7 +259,8 @@ if fmap is not None:
     mr, mc = abs(d_rows) + kh // 2, abs(d_cols) + kw // 2  # the kernel's reach past the shift
     interior = diff[mr : h - mr, mc : w - mc]
     max_interior = float(np.max(np.abs(interior))) if interior.size else None
-    vlim = max(float(np.max(np.abs(fmap))), float(np.max(np.abs(fmap_of_shifted))), 1e-12)
+    # One colour scale for both maps: max|value|, or its 99th percentile when boosted.
+    vlim = panels.color_limit(np.stack([fmap, fmap_of_shifted]))  # (2, h, w) -> one limit
 
     k2.markdown(
         f"Kernel {kh}×{kw}, stride 1, padding “same” with padding mode **{padding_mode}** "
@@ -302,9 +303,16 @@ if fmap is not None:
                 ),
                 unsafe_allow_html=True,
             )
+        top = max(float(np.max(np.abs(v))) for v in (fmap, fmap_of_shifted, diff))
+        saturated = (
+            f"; colours saturate beyond ±{format_number(vlim)} (the numbers in the cells are "
+            f"exact), the max |value| is {format_number(top)}"
+            if top > vlim
+            else ""
+        )
         st.caption(
             "Feature maps on a diverging scale (red > 0 > blue, white = 0, shared limits "
-            f"±{format_number(vlim)}); red outlines = cells where the two maps differ."
+            f"±{format_number(vlim)}{saturated}); red outlines = cells where the two maps differ."
         )
     else:
         panels.show_map(f1, fmap_of_shifted, "conv(shift(x))", vlim=vlim)

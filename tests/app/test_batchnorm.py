@@ -210,8 +210,9 @@ def test_image_sources(page):
     assert "(N, C, H, W) = (8, 3, 4, 4)" in shown
 
 
-def test_batchnorm2d_statistics_match_a_rebuilt_batch(page):
-    """Part 3: rebuild the augmented batches from the documented seeds and compare."""
+def rebuilt_layer_and_maps(page) -> tuple:
+    """Part 3's defaults rebuilt from the documented seeds: the layer after 20 training
+    batches and the feature maps (N, C, S, S) of the batch shown."""
     from ui.state import CURRENT_IMAGE
 
     gray = page.session_state[CURRENT_IMAGE].gray
@@ -234,10 +235,44 @@ def test_batchnorm2d_statistics_match_a_rebuilt_batch(page):
     bn = vizlib.BatchNorm(3)
     for step in range(1, 21):
         bn(vizlib.conv2d(batch(step), weights, padding=1))
+    return bn, vizlib.conv2d(batch(0), weights, padding=1)
+
+
+def test_batchnorm2d_statistics_match_a_rebuilt_batch(page):
+    """Part 3: rebuild the augmented batches from the documented seeds and compare."""
+    bn, maps = rebuilt_layer_and_maps(page)
     shown = bn.copy()
-    shown(vizlib.conv2d(batch(0), weights, padding=1))  # train mode on the batch shown
+    shown(maps)  # train mode on the batch shown
     table = page.dataframe[-1].value
     np.testing.assert_allclose(table["batch mean"], shown.last_stats.batch_mean, atol=TOL)
     np.testing.assert_allclose(table["batch var (÷ N·H·W)"], shown.last_stats.batch_var, atol=TOL)
     np.testing.assert_allclose(table["running_mean"], bn.running_mean, atol=TOL)
     np.testing.assert_allclose(table["running_var"], bn.running_var, atol=TOL)
+
+
+def scale_captions(at) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith("colour scale:")]
+
+
+@pytest.mark.parametrize("boost", [False, True])
+def test_train_and_eval_maps_share_a_scale_that_follows_boost(app, boost):
+    """Part 3's y maps (image 1, channel 0): one limit, max|y| or its 99th percentile."""
+    from vizlib.conv import format_number
+
+    app.session_state["present.boost"] = boost
+    open_page(app, PAGE)
+    no_exceptions(app)
+    bn, maps = rebuilt_layer_and_maps(app)
+    y_t = bn.copy().train()(maps)[0, 0]  # (S, S)
+    y_e = bn.copy().eval()(maps)[0, 0]
+    both = np.abs(np.stack([y_t, y_e]))  # (2, S, S)
+    limit = format_number(np.percentile(both, 99) if boost else np.max(both))
+    assert format_number(np.percentile(both, 99)) != format_number(np.max(both))  # they differ
+    train, evaluated = scale_captions(app)[-2:]  # under the train and the eval map
+    for caption in (train, evaluated):
+        assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
+    saturating = [c for c in (train, evaluated) if "colours saturate beyond" in c]
+    if boost:
+        assert saturating and all("(the shared limit)" in c for c in saturating)
+    else:
+        assert not saturating

@@ -1,5 +1,7 @@
 """The pooling lesson: every number on the page is the one vizlib computes."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -217,3 +219,29 @@ def test_every_player_frame_equals_pool_step(settings):
         else:
             assert frame["panels"][1]["cells"] == [[format_number(step.total)]]
             assert frame["panels"][2]["cells"] == [[str(step.divisor)]]
+
+
+# ---------------------------------------------------------------- boost map contrast
+
+
+@pytest.mark.parametrize(("boost", "relu"), [(False, True), (True, True), (True, False)])
+def test_before_and_after_share_a_scale_that_follows_boost(app, boost, relu):
+    app.session_state["present.boost"] = boost
+    page = open_page(app, PAGE)
+    if not relu:
+        _set(page, relu=False)
+    no_exceptions(page)
+    fmap = vizlib.conv2d(page.session_state[CURRENT_IMAGE].gray, VERTICAL)  # (H - 2, W - 2)
+    fmap = vizlib.relu(fmap) if relu else fmap
+    both = np.abs(np.concatenate([fmap.ravel(), vizlib.max_pool2d(fmap, 2).ravel()]))
+    limit = format_number(np.percentile(both, 99) if boost else np.max(both))
+    assert format_number(np.percentile(both, 99)) != format_number(np.max(both))
+    scales = [c.value for c in page.caption if c.value.startswith("colour scale:")]
+    assert len(scales) == 2  # the map and the pooled map
+    low = "0" if relu else f"-{limit}"  # signed: ±limit; after ReLU: 0 to the limit
+    for caption in scales:
+        assert re.search(rf"colour scale: (≤ )?{re.escape(low)} ←", caption), caption
+        assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
+    saturating = [c for c in scales if "colours saturate beyond" in c]
+    assert bool(saturating) == boost
+    assert all("(the shared limit)" in c for c in saturating)

@@ -6,12 +6,15 @@ multi-channel expression, the shapes and the parameter count, and vizlib's
 own message for a filter of the wrong depth.
 """
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from vizlib.conv import format_number
 
 PAGE = "lessons/volumes.py"
 DEFAULTS = ("vertical_edge", "horizontal_edge", "edge_detector", "sobel_x", "sobel_y")
@@ -172,3 +175,40 @@ def test_tutorial_grid_has_depth_one(page):
     tutorial = vizlib.conv_step(x, default_weight(3, 1), 0, 0, bias=np.zeros(3))
     assert tutorial.total == 6  # the tutorial's worked example, filter 1 = vertical edge
     assert tutorial.expression() in codes(page)
+
+
+# ---------------------------------------------------------------- boost map contrast
+
+
+def scale_limits(at: AppTest) -> list[str]:
+    """The upper colour limit written under each map ("… → ≥ 1.23 …")."""
+    scales = [c.value for c in at.caption if c.value.startswith("colour scale:")]
+    return [re.search(r"→ (?:≥ )?(\S+?)(?:[ ;]|$)", text).group(1) for text in scales]
+
+
+@pytest.mark.parametrize("boost", [False, True])
+def test_shared_scale_follows_boost(app, boost):
+    app.session_state["present.boost"] = boost
+    open_page(app, PAGE)
+    no_exceptions(app)
+    x = app.session_state["source.current"].chw  # (1, H, W)
+    magnitudes = np.abs(vizlib.conv2d(x, default_weight(3, 1)))  # (3, H', W'): all maps shown
+    expected = np.percentile(magnitudes, 99) if boost else np.max(magnitudes)
+    assert np.percentile(magnitudes, 99) < 0.9 * np.max(magnitudes)  # the two cases differ
+    assert scale_limits(app) == [format_number(expected)] * 3  # one shared limit
+    saturate = [c.value for c in app.caption if "colours saturate beyond" in c.value]
+    if boost:  # the map holding the max says its colours saturate, and how far values go
+        assert saturate and all("(the shared limit)" in s for s in saturate)
+        assert any(f"max |value| is {format_number(np.max(magnitudes))}" in s for s in saturate)
+    else:
+        assert not saturate
+
+
+def test_own_scales_with_boost_use_each_maps_percentile(app):
+    app.session_state["present.boost"] = True
+    open_page(app, PAGE)
+    app.checkbox(key="vol.shared").set_value(False).run()
+    no_exceptions(app)
+    maps = vizlib.conv2d(app.session_state["source.current"].chw, default_weight(3, 1))
+    expected = [format_number(np.percentile(np.abs(m), 99)) for m in maps]
+    assert scale_limits(app) == expected

@@ -5,6 +5,8 @@ equivariance difference, parameter counts) from the same inputs and finds the
 result on the page.
 """
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -153,3 +155,45 @@ def test_oversized_kernel_shows_a_message(page):
     # The rest of the page still works.
     assert metric(page, "Entries that changed (of 16)") == "16"
     assert metric(page, "3×3 convolution parameters") == "80"
+
+
+# ---------------------------------------------------------------- boost map contrast
+
+
+def both_maps(x, rows, cols, fill="zeros"):
+    """|conv(x)| and |conv(shift(x))| stacked: the values the shared colour limit covers."""
+    kernel = vizlib.KERNELS["edge_detector"].weights
+    fmap = vizlib.conv2d(x, kernel, padding="same")
+    fmap_s = vizlib.conv2d(shifted(x, rows, cols, fill), kernel, padding="same")
+    return np.abs(np.stack([fmap, fmap_s]))  # (2, h, w)
+
+
+@pytest.mark.parametrize("boost", [False, True])
+def test_whole_image_maps_share_a_scale_that_follows_boost(app, boost):
+    app.session_state["present.boost"] = boost
+    open_page(app, PAGE)
+    app.radio(key="why.where").set_value("image").run()
+    no_exceptions(app)
+    x = np.asarray(app.session_state["source.current"].gray, dtype=np.float32)
+    both = both_maps(x, 1, 2)
+    limit = format_number(np.percentile(both, 99) if boost else np.max(both))
+    assert format_number(np.percentile(both, 99)) != format_number(np.max(both))
+    scales = [c.value for c in app.caption if c.value.startswith("colour scale:")]
+    assert len(scales) == 4  # conv(x), conv(shift(x)), shift(conv(x)), the difference
+    for caption in scales:
+        assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
+    if boost:  # the two maps with the max saturate and say so
+        saturating = [c for c in scales[:2] if "colours saturate beyond" in c]
+        assert saturating and all("(the shared limit)" in c for c in saturating)
+
+
+def test_crop_grids_follow_boost_and_say_where_colours_saturate(app):
+    app.session_state["present.boost"] = True
+    open_page(app, PAGE)
+    no_exceptions(app)
+    gray = np.asarray(app.session_state["source.current"].gray, dtype=np.float32)
+    both = both_maps(center_crop(gray, 8), 1, 2)
+    limit = format_number(np.percentile(both, 99))
+    caption = next(c.value for c in app.caption if c.value.startswith("Feature maps on a"))
+    assert f"shared limits ±{limit}; colours saturate beyond ±{limit}" in caption
+    assert f"the max |value| is {format_number(np.max(both))}" in caption
