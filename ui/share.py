@@ -26,7 +26,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import kernel_editor, pipeline
+from ui import kernel_editor, pipeline, presentation
 from ui.state import DEFAULTS, RESOLUTIONS
 
 __all__ = [
@@ -179,6 +179,20 @@ def _encode_bool(value: Any) -> str:
     return "1" if value else "0"
 
 
+def _boost_unless_following() -> bool | None:
+    """“Boost map contrast” for the link: None (left out) while it follows presentation mode.
+
+    Presentation mode switches boost on, and a link with ``present=1`` and no
+    ``boost`` gets it on too (:func:`ui.presentation.toggle` sets it on a first
+    run), so ``boost`` is written only where it differs: ``present=1&boost=0``,
+    or ``boost=1`` on its own.
+    """
+    boost = st.session_state.get(presentation.BOOST_KEY)
+    if boost is None or bool(boost) == bool(st.session_state.get(presentation.KEY, False)):
+        return None
+    return bool(boost)
+
+
 def _number_text(value: float) -> str:
     value = float(value)
     return str(int(value)) if value == int(value) and abs(value) < 1e15 else repr(value)
@@ -240,7 +254,10 @@ PARAMS: tuple[Param, ...] = (
     Param("res", "source.max_side", DEFAULTS["source.max_side"], _nearest(RESOLUTIONS)),
     Param("pattern", "source.synthetic", DEFAULTS["source.synthetic"],
           _choice(tuple(vizlib.images.SYNTHETIC_IMAGES))),
-    Param("present", "present.on", False, _bool, encode=_encode_bool),
+    Param("present", presentation.KEY, False, _bool, encode=_encode_bool),
+    # Default None: boost follows presentation mode unless the link says otherwise.
+    Param("boost", presentation.BOOST_KEY, None, _bool, encode=_encode_bool,
+          get=_boost_unless_following),
     # Convolution step by step.
     _kernel_param("k", "conv.kernel", "edge_detector", _CONV),
     Param("stride", "conv.stride", 1, _int_in(1, 16), page=_CONV),

@@ -1,5 +1,7 @@
 """Shareable links: settings in the query string come in, show up, and go back out."""
 
+import re
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -7,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 import vizlib
 from tests.app.conftest import APP, TIMEOUT, no_exceptions, open_page
 from ui import share
+from vizlib.conv import format_number
 
 CONV = "lessons/convolution.py"
 POOL = "lessons/pooling.py"
@@ -186,3 +189,51 @@ def test_presentation_mode_from_the_link_hides_prose_and_styles_the_page():
     assert "A **kernel** (a small grid of weights)" in " ".join(m.value for m in at.markdown)
     assert not any("font-size: 21px" in h.proto.body for h in at.get("html"))
     assert at.query_params == {"src": "grid"}
+
+
+@pytest.mark.parametrize(
+    ("params", "present", "boost"),
+    [
+        ({"present": "1"}, True, True),  # presentation mode switches boost on
+        ({"present": "1", "boost": "0"}, True, False),
+        ({"boost": "1"}, False, True),
+        ({"boost": "0", "present": "1"}, True, False),  # order does not matter
+    ],
+)
+def test_boost_travels_and_follows_presentation_mode_by_default(params, present, boost):
+    at = _open({"src": "grid", **params})
+    no_exceptions(at)
+    assert "Some settings" not in _warnings(at)
+    assert at.toggle(key="present.on").value is present
+    assert at.toggle(key="present.boost").value is boost
+    # The feature map's colour limit follows: max|value| or its 99th percentile.
+    grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
+    magnitudes = np.abs(vizlib.conv2d(grid, vizlib.KERNELS["edge_detector"].weights))
+    limit = format_number(np.percentile(magnitudes, 99) if boost else np.max(magnitudes))
+    assert format_number(np.percentile(magnitudes, 99)) != format_number(np.max(magnitudes))
+    scales = [c.value for c in at.caption if c.value.startswith("colour scale:")]
+    assert scales and all(re.search(rf"→ (≥ )?{re.escape(limit)}\b", c) for c in scales)
+    # The link written back is the shortest that brings the same view back.
+    wanted = {"src": "grid"} | ({"present": "1"} if present else {})
+    if boost != present:
+        wanted["boost"] = "1" if boost else "0"
+    assert at.query_params == wanted
+
+
+def test_boost_switched_by_hand_goes_into_the_link(app):
+    app.toggle(key="present.boost").set_value(True).run()
+    assert app.query_params == {"boost": "1"}
+    app.toggle(key="present.on").set_value(True).run()  # boost now follows: left out
+    assert app.session_state["present.boost"] is True
+    assert app.query_params == {"present": "1"}
+    app.toggle(key="present.boost").set_value(False).run()
+    assert app.query_params == {"present": "1", "boost": "0"}
+    app.toggle(key="present.on").set_value(False).run()  # boost follows it off again
+    assert app.query_params == {}
+
+
+def test_a_bad_boost_value_is_ignored_with_a_notice():
+    at = _open({"present": "1", "boost": "maybe"})
+    no_exceptions(at)
+    assert "boost=maybe" in _warnings(at)
+    assert at.toggle(key="present.boost").value is True  # presentation mode's default
