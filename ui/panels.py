@@ -180,11 +180,15 @@ def scale_caption(values: np.ndarray, pic: render.Picture, view: str, *, shared:
     text = f"colour scale: {left} ← {mid} → {right}" + (" (white = 0)" if view == "signed" else "")
     if below or above:
         beyond = f"±{fmt(pic.vmax)}" if view == "signed" else fmt(pic.vmax)
-        why = (
-            "the shared limit"
-            if shared
-            else f"{BOOST_PERCENTILE:g}th percentile of |value|, boosted contrast"
-        )
+        percentile = f"{BOOST_PERCENTILE:g}th percentile of |value|"
+        if shared:  # one limit for the maps shown together; boosted or not, say which
+            why = (
+                f"the shared limit: the {percentile} over the maps shown together, boosted contrast"
+                if presentation.is_boosted()
+                else "the shared limit"
+            )
+        else:
+            why = f"{percentile}, boosted contrast"
         top = float(np.max(np.abs(finite)))
         text += f"; colours saturate beyond {beyond} ({why}); the max |value| is {fmt(top)}"
     return text

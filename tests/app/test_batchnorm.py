@@ -273,6 +273,6 @@ def test_train_and_eval_maps_share_a_scale_that_follows_boost(app, boost):
         assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
     saturating = [c for c in (train, evaluated) if "colours saturate beyond" in c]
     if boost:
-        assert saturating and all("(the shared limit)" in c for c in saturating)
+        assert saturating and all("(the shared limit: the 99th percentile" in c for c in saturating)
     else:
         assert not saturating

@@ -244,4 +244,4 @@ def test_before_and_after_share_a_scale_that_follows_boost(app, boost, relu):
         assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
     saturating = [c for c in scales if "colours saturate beyond" in c]
     assert bool(saturating) == boost
-    assert all("(the shared limit)" in c for c in saturating)
+    assert all("(the shared limit: the 99th percentile" in c for c in saturating)

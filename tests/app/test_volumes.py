@@ -198,7 +198,7 @@ def test_shared_scale_follows_boost(app, boost):
     assert scale_limits(app) == [format_number(expected)] * 3  # one shared limit
     saturate = [c.value for c in app.caption if "colours saturate beyond" in c.value]
     if boost:  # the map holding the max says its colours saturate, and how far values go
-        assert saturate and all("(the shared limit)" in s for s in saturate)
+        assert saturate and all("(the shared limit: the 99th percentile" in s for s in saturate)
         assert any(f"max |value| is {format_number(np.max(magnitudes))}" in s for s in saturate)
     else:
         assert not saturate

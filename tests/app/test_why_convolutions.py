@@ -184,7 +184,7 @@ def test_whole_image_maps_share_a_scale_that_follows_boost(app, boost):
         assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
     if boost:  # the two maps with the max saturate and say so
         saturating = [c for c in scales[:2] if "colours saturate beyond" in c]
-        assert saturating and all("(the shared limit)" in c for c in saturating)
+        assert saturating and all("(the shared limit: the 99th percentile" in c for c in saturating)
 
 
 def test_crop_grids_follow_boost_and_say_where_colours_saturate(app):
