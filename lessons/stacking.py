@@ -320,62 +320,68 @@ else:
 summaries = pipeline.activation_summaries(before)
 s0 = summaries["before"]
 total = s0.total
+
+
+def counts_text(s) -> list[str]:
+    """``68,986 (30.9%)`` (no line break inside) for the negatives, zeros and positives."""
+    return [f"{n:,}\u00a0({percent(n, total)})" for n in (s.negatives, s.zeros, s.positives)]
+
+
+neg0, zero0, pos0 = counts_text(s0)
 st.markdown(
     f"Applied to {where}: {total:,} values of shape {shape_text(before.shape)}. A convolution's "
     "output is signed: negative where the filter finds the *opposite* of its pattern. Each "
-    "activation reshapes that distribution value by value."
+    "activation reshapes that distribution value by value.\n\n"
+    f"**Before:** {neg0} negative, {zero0} zero, {pos0} positive; "
+    f"min {format_number(s0.minimum)}, max {format_number(s0.maximum)}. "
+    "Histogram bars: blue = negative values, red = positive, grey = the bin that contains 0; "
+    "the dashed line marks 0. Hover a bar for its range and count."
 )
-b1, b2 = st.columns([3, 1])
-b1.vega_lite_chart(
+st.vega_lite_chart(
     spec=plots_stacking.histogram_spec(s0.histogram, f"Before: {total:,} values"),
     width="stretch",
-    height=260,
+    height=230,
     alt="Histogram of the values before the activation; bars coloured by sign",
 )
-b2.metric("Before: values < 0", f"{s0.negatives:,}")
-b2.metric("Before: values = 0", f"{s0.zeros:,}")
-b2.metric("Before: values > 0", f"{s0.positives:,}")
-b2.caption(
-    f"of {total:,}: {percent(s0.negatives, total)} negative, {percent(s0.zeros, total)} zero, "
-    f"{percent(s0.positives, total)} positive; min {format_number(s0.minimum)}, "
-    f"max {format_number(s0.maximum)}"
-)
-st.caption(
-    "Histogram bars: blue = negative values, red = positive, grey = the bin that "
-    "contains 0; the dashed line marks 0. Hover a bar for its range and count."
-)
 
-grid = np.linspace(s0.minimum, s0.maximum, 121)  # x for the curves
-act_cols = st.columns(4, border=True)
-for c, (slug, act) in zip(act_cols, vizlib.ACTIVATIONS.items(), strict=True):
+# x for the curves (0 included where it is in range, so ReLU's kink is exact)
+grid = np.linspace(s0.minimum, s0.maximum, 81)
+if s0.minimum < 0 < s0.maximum:
+    grid = np.union1d(grid, [0.0])
+marked = NAMES[in_use] if in_use else None
+st.vega_lite_chart(
+    spec=plots_stacking.activation_curves_spec(
+        grid,
+        {NAMES[slug]: act.function(grid) for slug, act in vizlib.ACTIVATIONS.items()},
+        marked=marked,
+    ),
+    width="content",
+    alt="The four activation curves f(x) over the range of the values before, in one row",
+)
+st.vega_lite_chart(
+    spec=plots_stacking.after_histograms_spec(
+        {NAMES[slug]: summaries[slug].histogram for slug in vizlib.ACTIVATIONS},
+        marked=marked,
+    ),
+    width="content",
+    alt="Histograms of the values after each activation, in one row; bars coloured by sign",
+)
+act_table = [
+    "| | f(x) | values < 0 | values = 0 | values > 0 | range (min … max) |",
+    "|:--|:--|--:|--:|--:|:--|",
+    f"| before | x | {neg0} | {zero0} | {pos0} | "
+    f"{format_number(s0.minimum)} … {format_number(s0.maximum)} |",
+]
+for slug, act in vizlib.ACTIVATIONS.items():
     sa = summaries[slug]
-    c.markdown(f"#### {NAMES[slug]}")
-    if slug == in_use:
-        c.markdown(":green-badge[used in your pipeline]")
-    c.markdown(f"`f(x) = {act.formula}`")
-    c.caption(act.description)
-    c.vega_lite_chart(
-        spec=plots_stacking.activation_curve_spec(
-            grid,
-            act.function(grid),
-            f"f(x) on {format_number(grid[0])} … {format_number(grid[-1])}",
-        ),
-        width="stretch",
-        height=190,
-        alt=f"Curve of {NAMES[slug]} over the range of the values before",
+    name = f"**{NAMES[slug]}**" + (" ✓ your pipeline" if slug == in_use else "")
+    neg, zero, pos = counts_text(sa)
+    act_table.append(
+        f"| {name} | `{act.formula}` | {neg} | {zero} | {pos} | "
+        f"{format_number(sa.minimum)} … {format_number(sa.maximum)} |"
     )
-    c.vega_lite_chart(
-        spec=plots_stacking.histogram_spec(sa.histogram, f"After {NAMES[slug]}"),
-        width="stretch",
-        height=210,
-        alt=f"Histogram of the values after {NAMES[slug]}",
-    )
-    c.markdown(
-        f"**{NAMES[slug]}: values = 0:** {sa.zeros:,} ({percent(sa.zeros, total)})  \n"
-        f"**{NAMES[slug]}: values < 0:** {sa.negatives:,} ({percent(sa.negatives, total)})"
-    )
-    c.caption(f"range after: {format_number(sa.minimum)} … {format_number(sa.maximum)}")
 st.markdown(
+    "\n".join(act_table) + "\n\n"
     f"- **ReLU** sets all {s0.negatives:,} negative values to 0: the zeros go from {s0.zeros:,} "
     f"to {summaries['relu'].zeros:,}. Sparse maps, cheap to compute, and the gradient is 1 for "
     "every positive value (no saturation).\n"

@@ -1,9 +1,11 @@
 """Pictures and charts for the stacking lesson.
 
 - feature maps of one stage on a shared colour scale (cached PNGs, one colour bar);
-- histograms of values before and after an activation, and the activation's
-  curve, as Vega-Lite specs (the browser draws them: a matplotlib figure costs
-  35–80 ms per rerun on the 2-core server, a spec with 40 bins well under 1 ms);
+- histograms of values before and after the activations, and the activations'
+  curves, as Vega-Lite specs (the browser draws them: a matplotlib figure costs
+  35–80 ms per rerun on the 2-core server, a spec with 40 bins well under 1 ms).
+  The four curves are one chart and the four "after" histograms another: each
+  chart costs the browser tens of ms to embed on every rerun that changes it;
 - the receptive field of one unit at each depth, drawn on the input with NumPy.
 """
 
@@ -20,7 +22,9 @@ from vizlib.conv import format_number
 
 __all__ = [
     "DEPTH_COLOURS",
-    "activation_curve_spec",
+    "PANEL_WIDTH",
+    "activation_curves_spec",
+    "after_histograms_spec",
     "histogram_rows",
     "histogram_spec",
     "receptive_field_png",
@@ -132,45 +136,74 @@ def show_stage_maps(
 
 # --------------------------------------------------------------------------- charts
 
+_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # the version Streamlit embeds
+#: Title colour of the panel of the activation used in the pipeline (Okabe–Ito bluish
+#: green: readable on a light and a dark page).
+_MARK_COLOUR = "#009E73"
+#: Width in pixels of one small panel: four of them (and one y axis) fit the main
+#: column of a 1280-pixel-wide screen with the sidebar open.
+PANEL_WIDTH = 175
+
 
 def _config() -> dict:
     return {
         "axis": {"labelFontSize": _FONT - 2, "titleFontSize": _FONT},
         "title": {"fontSize": _FONT + 1, "anchor": "start"},
+        "concat": {"spacing": 18},
     }
 
 
 def histogram_rows(values: np.ndarray, *, bins: int = 40) -> list[dict]:
-    """Bin ``values`` (any shape) over their own range: rows ``{lo, hi, count, sign}``."""
+    """Bin ``values`` (any shape) over their own range: rows ``{lo, hi, count, sign}``.
+
+    ``sign`` says which side of 0 a bin's values lie on: "negative" (``hi <= 0``),
+    "positive" (``lo > 0``) or "around 0" for the one bin that holds 0 (``lo <= 0 < hi``;
+    the last bin is closed, as in ``np.histogram``). After ReLU that grey bin is the
+    one that holds every zeroed value.
+    """
     flat = np.asarray(values).ravel()
     lo, hi = float(flat.min()), float(flat.max())
     if hi <= lo:  # constant: one visible bar around the value
         lo, hi = lo - 0.5, hi + 0.5
     counts, edges = np.histogram(flat, bins=bins, range=(lo, hi))
     rows = []
-    for a, b, n in zip(edges[:-1].tolist(), edges[1:].tolist(), counts.tolist(), strict=True):
-        sign = "negative" if b <= 0 else "positive" if a >= 0 else "around 0"
+    last = len(counts) - 1
+    for i, (a, b, n) in enumerate(
+        zip(edges[:-1].tolist(), edges[1:].tolist(), counts.tolist(), strict=True)
+    ):
+        holds_zero = a <= 0 < b or (i == last and a <= 0 <= b)
+        sign = "around 0" if holds_zero else "negative" if b <= 0 else "positive"
         rows.append({"lo": a, "hi": b, "count": n, "sign": sign})
     return rows
 
 
-def histogram_spec(rows: list[dict], title: str) -> dict:
-    """A histogram from :func:`histogram_rows`, bars coloured by sign, as a Vega-Lite spec.
+def _histogram_layers(
+    rows: list[dict], *, x_title: str, y_axis: bool = True, short_counts: bool = False
+) -> list[dict]:
+    """Bars coloured by sign (tooltips: range, count) and a dashed rule at 0 if 0 is in range.
 
-    Only the bin counts travel to the browser. The data sit in the layer, not at
-    the top level, so Streamlit sends them as JSON instead of converting them to
-    Arrow (~2 ms a chart). Pass the height to ``st.vega_lite_chart``.
+    The data sit in the layers, not at the top level, so Streamlit sends them as
+    JSON instead of converting them to Arrow (~2 ms a chart).
     """
-    lo, hi = rows[0]["lo"], rows[-1]["hi"]
-    x = {"field": "lo", "type": "quantitative", "title": "value", "scale": {"zero": False}}
+    y = {"field": "count", "type": "quantitative", "title": "how many"}
+    if short_counts:  # 100k instead of 100,000: a narrower axis beside small panels
+        y["axis"] = {"labelExpr": "datum.value ? format(datum.value, '~s') : '0'"}
+    if not y_axis:  # a shared scale drawn once, on the first panel
+        y["axis"] = {"title": None, "labels": False, "ticks": False, "domain": False}
     layers = [
         {
             "data": {"values": rows},
             "mark": {"type": "bar", "binSpacing": 0},
             "encoding": {
-                "x": x,
+                "x": {
+                    "field": "lo",
+                    "type": "quantitative",
+                    "title": x_title,
+                    "scale": {"zero": False},
+                    "axis": {"tickCount": 4},
+                },
                 "x2": {"field": "hi"},
-                "y": {"field": "count", "type": "quantitative", "title": "how many"},
+                "y": y,
                 "y2": {"datum": 0},
                 "color": {
                     "field": "sign",
@@ -190,7 +223,7 @@ def histogram_spec(rows: list[dict], title: str) -> dict:
             },
         }
     ]
-    if lo <= 0 <= hi:
+    if rows[0]["lo"] <= 0 <= rows[-1]["hi"]:
         layers.append(
             {
                 "data": {"values": [{"zero": 0.0}]},
@@ -198,34 +231,149 @@ def histogram_spec(rows: list[dict], title: str) -> dict:
                 "encoding": {"x": {"field": "zero", "type": "quantitative"}},
             }
         )
+    return layers
+
+
+def histogram_spec(rows: list[dict], title: str) -> dict:
+    """A histogram from :func:`histogram_rows`, bars coloured by sign, as a Vega-Lite spec.
+
+    Only the bin counts travel to the browser. Pass the height to ``st.vega_lite_chart``.
+    """
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": _SCHEMA,
         "title": title,
-        "layer": layers,
+        "layer": _histogram_layers(rows, x_title="value"),
         "config": _config(),
     }
 
 
-def activation_curve_spec(x: np.ndarray, y: np.ndarray, title: str) -> dict:
-    """The curve y = f(x) (points computed by vizlib) as a Vega-Lite line chart."""
-    rows = [{"x": a, "y": b} for a, b in zip(x.tolist(), y.tolist(), strict=True)]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": title,
-        "layer": [
+def _panel_title(name: str, marked: bool) -> dict:
+    if marked:
+        return {"text": f"{name} \N{CHECK MARK} your pipeline", "color": _MARK_COLOUR}
+    return {"text": name}
+
+
+def activation_curves_spec(
+    x: np.ndarray,
+    curves: dict[str, np.ndarray],
+    *,
+    marked: str | None = None,
+    width: int = PANEL_WIDTH,
+    height: int = 150,
+) -> dict:
+    """The curves y = f(x), one small panel each, in one row, as one Vega-Lite chart.
+
+    Parameters
+    ----------
+    x : ndarray, shape (P,)
+        Where the curves are sampled (the range of the values before).
+    curves : dict of str to ndarray, shape (P,)
+        Panel title (the activation's name) to f(x), computed by vizlib.
+    marked : str or None
+        The title of the panel to mark as "your pipeline".
+    width, height : int
+        Size of one panel in pixels (draw the chart with ``width="content"``).
+
+    Notes
+    -----
+    The panels share both axes, so the squashing of sigmoid and tanh compares
+    with ReLU at a glance; a faint dashed line is the identity y = x.
+    """
+    xs = x.tolist()
+    ends = [{"x": xs[0], "y": xs[0]}, {"x": xs[-1], "y": xs[-1]}]
+    panels = []
+    for i, (name, y) in enumerate(curves.items()):
+        rows = [{"x": a, "y": b} for a, b in zip(xs, y.tolist(), strict=True)]
+        y_enc = {"field": "y", "type": "quantitative", "title": "f(x) (after)"}
+        if i:
+            y_enc["axis"] = {"title": None, "labels": False, "ticks": False, "domain": False}
+        panels.append(
             {
-                "data": {"values": rows},  # in the layer: sent as JSON (see histogram_spec)
-                "mark": {"type": "line", "strokeWidth": 3, "color": "#0072B2"},
-                "encoding": {
-                    "x": {"field": "x", "type": "quantitative", "title": "x (before)"},
-                    "y": {"field": "y", "type": "quantitative", "title": "f(x) (after)"},
-                    "tooltip": [
-                        {"field": "x", "type": "quantitative", "format": ".4~g"},
-                        {"field": "y", "type": "quantitative", "format": ".4~g"},
-                    ],
-                },
+                "title": _panel_title(name, name == marked),
+                "width": width,
+                "height": height,
+                "layer": [
+                    {
+                        "data": {"values": ends},
+                        "mark": {"type": "line", "strokeDash": [4, 3], "color": "#999999"},
+                        "encoding": {
+                            "x": {"field": "x", "type": "quantitative"},
+                            "y": {"field": "y", "type": "quantitative"},
+                        },
+                    },
+                    {
+                        "data": {"values": rows},
+                        "mark": {"type": "line", "strokeWidth": 3, "color": "#0072B2"},
+                        "encoding": {
+                            "x": {
+                                "field": "x",
+                                "type": "quantitative",
+                                "title": "x (before)",
+                                "axis": {"tickCount": 4},
+                            },
+                            "y": y_enc,
+                            "tooltip": [
+                                {"field": "x", "type": "quantitative", "format": ".4~g"},
+                                {
+                                    "field": "y",
+                                    "type": "quantitative",
+                                    "title": "f(x)",
+                                    "format": ".4~g",
+                                },
+                            ],
+                        },
+                    },
+                ],
             }
-        ],
+        )
+    return {
+        "$schema": _SCHEMA,
+        "hconcat": panels,
+        "resolve": {"scale": {"x": "shared", "y": "shared"}},
+        "config": _config(),
+    }
+
+
+def after_histograms_spec(
+    histograms: dict[str, list[dict]],
+    *,
+    marked: str | None = None,
+    width: int = PANEL_WIDTH,
+    height: int = 170,
+) -> dict:
+    """Histograms of the values after each activation, one small panel each, in one row.
+
+    Parameters
+    ----------
+    histograms : dict of str to list of dict
+        Panel title (the activation's name) to :func:`histogram_rows` of the values
+        after it (``ui.pipeline.activation_summaries``).
+    marked : str or None
+        The title of the panel to mark as "your pipeline".
+    width, height : int
+        Size of one panel in pixels (draw the chart with ``width="content"``).
+
+    Notes
+    -----
+    Each panel bins its own range (x not shared); the counts share one y scale,
+    so a tall bar means as many values in every panel (all panels hold the same
+    number of values).
+    """
+    panels = [
+        {
+            "title": _panel_title(f"After {name}", name == marked),
+            "width": width,
+            "height": height,
+            "layer": _histogram_layers(
+                rows, x_title="value after", y_axis=i == 0, short_counts=True
+            ),
+        }
+        for i, (name, rows) in enumerate(histograms.items())
+    ]
+    return {
+        "$schema": _SCHEMA,
+        "hconcat": panels,
+        "resolve": {"scale": {"x": "independent", "y": "shared"}},
         "config": _config(),
     }
 

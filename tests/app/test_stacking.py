@@ -5,12 +5,16 @@ default pipeline is conv (4 random filters, seed 0, padding 1) → ReLU → max 
 2×2 → conv (4 random filters, seed 1, padding 1) on the sidebar's image.
 """
 
+import json
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from ui import plots_stacking
+from ui.pipeline import ACTIVATION_NAMES as NAMES
 from vizlib.receptive_field import LayerGeometry, receptive_field, receptive_field_mask
 
 PAGE = "lessons/stacking.py"
@@ -79,19 +83,73 @@ def test_default_pipeline_shapes_maps_and_code(page):
     assert f"# MaxPool2d (1, 4, {y3.shape[1]}, {y3.shape[2]})" in code
 
 
+def activation_table(at: AppTest) -> dict[str, list[str]]:
+    """Section 3's table: row name ("before", "ReLU", ...) -> its cells after the name."""
+    text = next(m.value for m in at.markdown if "| f(x) | values < 0 |" in m.value)
+    rows = [line for line in text.splitlines() if line.startswith("|")][2:]  # no header
+    table = {}
+    for row in rows:
+        name, *cells = (c.strip() for c in row.strip("|").split("|"))
+        table[name.replace("**", "").removesuffix(" ✓ your pipeline")] = cells
+    return table
+
+
+def counts_cells(values: np.ndarray) -> list[str]:
+    """The table's "values < 0", "= 0", "> 0" cells for ``values``, recomputed here."""
+    n = values.size
+    return [
+        f"{k:,}\u00a0({100 * k / n:.1f}%)"
+        for k in (int((values < 0).sum()), int((values == 0).sum()), int((values > 0).sum()))
+    ]
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The Vega-Lite specs on the page, in order."""
+    return [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
+
+
 def test_activation_counts_equal_vizlib(page):
     y1 = conv(image_chw(page), 0, padding=1)  # the values entering the ReLU stage
-    assert metric(page, "Before: values < 0") == f"{int((y1 < 0).sum()):,}"
-    assert metric(page, "Before: values = 0") == f"{int((y1 == 0).sum()):,}"
-    assert metric(page, "Before: values > 0") == f"{int((y1 > 0).sum()):,}"
-    text = markdown(page)
-    names = {"relu": "ReLU", "leaky_relu": "Leaky ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+    fmt = vizlib.conv.format_number
+    table = activation_table(page)
+    assert list(table) == ["before", "ReLU", "Leaky ReLU", "Sigmoid", "Tanh"]
+    neg, zero, pos = counts_cells(y1)
+    assert table["before"] == ["x", neg, zero, pos, f"{fmt(y1.min())} … {fmt(y1.max())}"]
+    assert f"**Before:** {neg} negative, {zero} zero, {pos} positive;" in markdown(page)
     for slug, act in vizlib.ACTIVATIONS.items():
         after = act.function(y1)
-        zero, neg = int((after == 0).sum()), int((after < 0).sum())
-        assert f"**{names[slug]}: values = 0:** {zero:,} (" in text
-        assert f"**{names[slug]}: values < 0:** {neg:,} (" in text
+        name = NAMES[slug]
+        assert table[name] == [
+            f"`{act.formula}`",
+            *counts_cells(after),
+            f"{fmt(after.min())} … {fmt(after.max())}",
+        ]
+    assert "**ReLU** ✓ your pipeline" in markdown(page)  # the default pipeline's activation
     assert int((vizlib.relu(y1) == 0).sum()) == int((y1 <= 0).sum())  # what ReLU does
+
+
+def test_activation_charts_draw_vizlib_values(page):
+    """Three charts (before; four curves; four "after" histograms) carry vizlib's numbers."""
+    y1 = conv(image_chw(page), 0, padding=1)
+    specs = charts(page)
+    assert len(specs) == 3  # one chart each, not one per activation
+    before, curves, after = specs
+    assert before["layer"][0]["data"]["values"] == plots_stacking.histogram_rows(y1)
+    names = [NAMES[slug] for slug in vizlib.ACTIVATIONS]
+    assert [p["title"]["text"] for p in curves["hconcat"]] == [
+        "ReLU ✓ your pipeline",
+        *names[1:],
+    ]
+    for panel, act in zip(curves["hconcat"], vizlib.ACTIVATIONS.values(), strict=True):
+        points = panel["layer"][1]["data"]["values"]
+        x = np.array([p["x"] for p in points])
+        assert x[0] == pytest.approx(float(y1.min())) and x[-1] == pytest.approx(float(y1.max()))
+        assert 0.0 in x  # ReLU's kink is drawn exactly
+        np.testing.assert_allclose([p["y"] for p in points], act.function(x), rtol=1e-6)
+    assert [p["title"]["text"] for p in after["hconcat"]][1:] == [f"After {n}" for n in names[1:]]
+    for panel, act in zip(after["hconcat"], vizlib.ACTIVATIONS.values(), strict=True):
+        rows = panel["layer"][0]["data"]["values"]
+        assert rows == plots_stacking.histogram_rows(act.function(y1))
 
 
 def test_receptive_field_equals_vizlib(page):
@@ -142,7 +200,8 @@ def test_each_stage_type(page):
     table = page.dataframe[0].value
     assert table["mean (before)"][0] == vizlib.conv.format_number(layer.last_stats.batch_mean[0])
     assert table["variance (biased)"][0] == vizlib.conv.format_number(layer.last_stats.batch_var[0])
-    assert "Tanh" in markdown(page) and ":green-badge[used in your pipeline]" in markdown(page)
+    assert "**Tanh** ✓ your pipeline" in markdown(page)
+    assert activation_table(page)["Tanh"][1:4] == counts_cells(y2)  # tanh of its input y1
     code = torch_code(page)
     assert "nn.Tanh()" in code and "nn.AvgPool2d(kernel_size=3, stride=3)" in code
     assert "nn.BatchNorm2d(1)" in code
@@ -162,7 +221,7 @@ def test_edited_kernel_is_used(page):
     x = image_chw(page)
     y1 = vizlib.conv2d(x, kernel[None, None].astype(np.float32), padding=1)
     assert metric(page, "Stage 1 output (C, H, W)") == str(y1.shape)
-    assert metric(page, "Before: values < 0") == f"{int((y1 < 0).sum()):,}"
+    assert activation_table(page)["before"][1:4] == counts_cells(y1)
     assert "[[2, 0, -1], [1, 0, -1], [1, 0, -1]]" in torch_code(page)
 
 

@@ -1,0 +1,127 @@
+"""Vega-Lite specs of the stacking lesson's activation section: the data they carry.
+
+The numbers a chart draws must be the ones ``ui.pipeline.activation_summaries``
+computed (through vizlib): each test recomputes them from the same values.
+"""
+
+import altair as alt
+import numpy as np
+import pytest
+import streamlit as st
+from altair.utils.schemapi import validate_jsonschema
+
+import vizlib
+from ui import pipeline, plots_stacking
+
+NAMES = pipeline.ACTIVATION_NAMES
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return alt.vegalite.load_schema()  # the Vega-Lite version Streamlit embeds
+
+
+@pytest.fixture
+def before():
+    """Signed values like a convolution's output, with exact zeros: (C, H, W)."""
+    st.cache_data.clear()
+    x = np.random.default_rng(3).normal(0.1, 0.4, size=(2, 30, 40)).astype(np.float32)
+    x[0, :5] = 0.0
+    return x
+
+
+def bars(panel: dict) -> list[dict]:
+    """The histogram rows of one panel (its first layer)."""
+    return panel["layer"][0]["data"]["values"]
+
+
+def test_histogram_rows_match_numpy_and_grey_bin_holds_zero(before):
+    rows = plots_stacking.histogram_rows(before, bins=40)
+    lo, hi = float(before.min()), float(before.max())
+    counts, edges = np.histogram(before, bins=40, range=(lo, hi))
+    assert [r["count"] for r in rows] == counts.tolist()
+    assert [r["lo"] for r in rows] == edges[:-1].tolist()
+    grey = [r for r in rows if r["sign"] == "around 0"]
+    assert len(grey) == 1 and grey[0]["lo"] <= 0 < grey[0]["hi"]
+    assert all(r["hi"] <= 0 for r in rows if r["sign"] == "negative")
+    assert all(r["lo"] > 0 for r in rows if r["sign"] == "positive")
+    # Every negative value sits in a blue bar or the grey one, every positive in red or grey.
+    blue = sum(r["count"] for r in rows if r["sign"] == "negative")
+    red = sum(r["count"] for r in rows if r["sign"] == "positive")
+    assert blue <= int((before < 0).sum()) <= blue + grey[0]["count"]
+    assert red <= int((before > 0).sum()) <= red + grey[0]["count"]
+
+
+def test_relu_zeros_fall_in_the_grey_bin(before):
+    after = vizlib.relu(before)
+    rows = plots_stacking.histogram_rows(after)
+    assert rows[0]["lo"] == 0.0 and rows[0]["sign"] == "around 0"
+    assert rows[0]["count"] >= int((after == 0).sum())
+    assert all(r["sign"] == "positive" for r in rows[1:])
+
+
+def test_before_histogram_spec_carries_the_summary(before, schema):
+    s0 = pipeline.activation_summaries(before)["before"]
+    spec = plots_stacking.histogram_spec(s0.histogram, "Before")
+    validate_jsonschema(spec, schema)
+    assert bars(spec) == plots_stacking.histogram_rows(before)
+    assert sum(r["count"] for r in bars(spec)) == s0.total == before.size
+    assert spec["layer"][1]["data"]["values"] == [{"zero": 0.0}]  # the dashed line at 0
+
+
+def test_after_histograms_one_chart_with_vizlib_counts(before, schema):
+    summaries = pipeline.activation_summaries(before)
+    spec = plots_stacking.after_histograms_spec(
+        {NAMES[slug]: summaries[slug].histogram for slug in vizlib.ACTIVATIONS},
+        marked="Tanh",
+    )
+    validate_jsonschema(spec, schema)
+    panels = spec["hconcat"]
+    assert [p["title"]["text"] for p in panels] == [
+        "After ReLU",
+        "After Leaky ReLU",
+        "After Sigmoid",
+        "After Tanh ✓ your pipeline",
+    ]
+    assert [p["title"].get("color") for p in panels].count(None) == 3
+    assert spec["resolve"]["scale"]["y"] == "shared"
+    for panel, (slug, act) in zip(panels, vizlib.ACTIVATIONS.items(), strict=True):
+        after = act.function(before)
+        assert bars(panel) == plots_stacking.histogram_rows(after)  # recomputed here
+        assert sum(r["count"] for r in bars(panel)) == before.size
+        lo, hi = bars(panel)[0]["lo"], bars(panel)[-1]["hi"]
+        assert lo == pytest.approx(float(after.min())) and hi == pytest.approx(float(after.max()))
+        has_rule = len(panel["layer"]) == 2
+        assert has_rule == (lo <= 0 <= hi), slug  # dashed 0 only where 0 is on the axis
+    # Sigmoid's values are all positive: no blue bar, no grey bar, no line at 0.
+    sigmoid = panels[2]
+    assert {r["sign"] for r in bars(sigmoid)} == {"positive"}
+    # Only the first panel draws the shared count axis.
+    y_axes = [p["layer"][0]["encoding"]["y"]["axis"] for p in panels]
+    assert y_axes[0].get("labels", True) and not any(a["labels"] for a in y_axes[1:])
+
+
+def test_activation_curves_one_chart_with_vizlib_values(before, schema):
+    x = np.linspace(float(before.min()), float(before.max()), 9)
+    curves = {NAMES[slug]: act.function(x) for slug, act in vizlib.ACTIVATIONS.items()}
+    spec = plots_stacking.activation_curves_spec(x, curves, marked="ReLU")
+    validate_jsonschema(spec, schema)
+    panels = spec["hconcat"]
+    assert len(panels) == 4
+    assert panels[0]["title"] == {"text": "ReLU ✓ your pipeline", "color": "#009E73"}
+    assert [p["title"]["text"] for p in panels[1:]] == ["Leaky ReLU", "Sigmoid", "Tanh"]
+    for panel, act in zip(panels, vizlib.ACTIVATIONS.values(), strict=True):
+        identity, curve = panel["layer"]
+        points = curve["data"]["values"]
+        assert [p["x"] for p in points] == x.tolist()
+        np.testing.assert_array_equal([p["y"] for p in points], act.function(x))
+        assert identity["data"]["values"] == [
+            {"x": x[0], "y": x[0]},
+            {"x": x[-1], "y": x[-1]},
+        ]
+
+
+def test_nothing_marked_without_an_activation_stage(before):
+    rows = plots_stacking.histogram_rows(before)
+    spec = plots_stacking.after_histograms_spec({"ReLU": rows, "Tanh": rows})
+    assert all("color" not in p["title"] for p in spec["hconcat"])
