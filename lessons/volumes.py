@@ -308,108 +308,133 @@ for start in range(0, Fu, per_row):
         )
 
 # --------------------------------------------------------------------------- 5. one step
+# A fragment: another position or filter reruns only this part.
+
+
+@st.fragment
+def _one_step(x, weight, bias_used, maps, names, use, image, conv_padding):
+    """Section 5 for the filters and input of the last full run."""
+    C = x.shape[0]
+    Fu, Ho, Wo = maps.shape
+    kH, kW = weight.shape[2:]
+    t1, t2, t3 = st.columns(3)
+    # Start in the middle; keep the position inside the output (F, padding and the image change).
+    st.session_state.setdefault("vol.row", Ho // 2)
+    st.session_state.setdefault("vol.col", Wo // 2)
+    for key, top in (("vol.step_filter", Fu - 1), ("vol.row", Ho - 1), ("vol.col", Wo - 1)):
+        if st.session_state.get(key, 0) > top:
+            st.session_state[key] = top
+    f_step = t1.selectbox(
+        "Filter", range(Fu), format_func=lambda f: f"Filter {use[f] + 1}", key="vol.step_filter"
+    )
+    row = int(
+        t2.number_input("Output row", 0, Ho - 1, key="vol.row", help=f"0 to {Ho - 1} (H′ = {Ho})")
+    )
+    col = int(
+        t3.number_input(
+            "Output column", 0, Wo - 1, key="vol.col", help=f"0 to {Wo - 1} (W′ = {Wo})"
+        )
+    )
+    step = cached.run(
+        vizlib.conv_step,
+        x,
+        weight,
+        row,
+        col,
+        bias=bias_used,
+        out_channel=f_step,
+        padding=conv_padding,
+    )
+    expression = step.expression(channel_names=names if C > 1 else None)
+    v1, v2 = st.columns([2, 5])
+    panels.show_png(
+        v1,
+        plots_volumes.locate_png(
+            image.key,
+            image.pixels,
+            (int(step.tap_rows.min()), int(step.tap_rows.max())),
+            (int(step.tap_cols.min()), int(step.tap_cols.max())),
+        ),
+        f"Input {shape_text(x.shape)}: the {kH}×{kW} window of output ({row}, {col}) "
+        f"outlined in magenta (rows {int(step.tap_rows.min())} to {int(step.tap_rows.max())}, "
+        f"columns {int(step.tap_cols.min())} to {int(step.tap_cols.max())}"
+        + ("; outside 0…H−1 / 0…W−1 is padding, drawn gray" if step.is_padding.any() else "")
+        + "); the same window in every channel.",
+    )
+    v2.markdown(
+        plots_volumes.step_html(
+            step.window,
+            step.weights,
+            step.products,
+            step.partial_sums,
+            names,
+            step.is_padding,
+            0 if image.is_grid else 2,
+        ),
+        unsafe_allow_html=True,
+    )
+    v2.caption(
+        f"Each channel's window × kernel, summed: {C} partial sum(s)"
+        + ("; hatched taps read the padding (0)" if step.is_padding.any() else "")
+        + "."
+    )
+    sums = " + ".join(factor(s) for s in step.partial_sums)
+    v2.markdown(
+        f"**Partial sums + bias = output:** {sums} + {factor(step.bias)} = "
+        f"**{format_number(step.total)}** → feature map {f_step + 1} at row {row}, column {col} "
+        f"(conv2d computed {format_number(float(maps[f_step, row, col]))})."
+    )
+    st.code(expression, language=None)
+    st.caption(
+        "The arithmetic as text, taps in row-major order"
+        + (": one line per channel, then the channel sums plus the bias." if C > 1 else ".")
+    )
+
+
 st.header("5 · One output number, channel by channel")
-t1, t2, t3 = st.columns(3)
-# Start in the middle; keep the position inside the output (F, padding and the image change).
-st.session_state.setdefault("vol.row", Ho // 2)
-st.session_state.setdefault("vol.col", Wo // 2)
-for key, top in (("vol.step_filter", Fu - 1), ("vol.row", Ho - 1), ("vol.col", Wo - 1)):
-    if st.session_state.get(key, 0) > top:
-        st.session_state[key] = top
-f_step = t1.selectbox(
-    "Filter", range(Fu), format_func=lambda f: f"Filter {use[f] + 1}", key="vol.step_filter"
-)
-row = int(
-    t2.number_input("Output row", 0, Ho - 1, key="vol.row", help=f"0 to {Ho - 1} (H′ = {Ho})")
-)
-col = int(
-    t3.number_input("Output column", 0, Wo - 1, key="vol.col", help=f"0 to {Wo - 1} (W′ = {Wo})")
-)
-step = cached.run(
-    vizlib.conv_step,
-    x,
-    weight,
-    row,
-    col,
-    bias=bias_used,
-    out_channel=f_step,
-    padding=conv_padding,
-)
-expression = step.expression(channel_names=names if C > 1 else None)
-v1, v2 = st.columns([2, 5])
-panels.show_png(
-    v1,
-    plots_volumes.locate_png(
-        image.key,
-        image.pixels,
-        (int(step.tap_rows.min()), int(step.tap_rows.max())),
-        (int(step.tap_cols.min()), int(step.tap_cols.max())),
-    ),
-    f"Input {shape_text(x.shape)}: the {kH}×{kW} window of output ({row}, {col}) "
-    f"outlined in magenta (rows {int(step.tap_rows.min())} to {int(step.tap_rows.max())}, "
-    f"columns {int(step.tap_cols.min())} to {int(step.tap_cols.max())}"
-    + ("; outside 0…H−1 / 0…W−1 is padding, drawn gray" if step.is_padding.any() else "")
-    + "); the same window in every channel.",
-)
-v2.markdown(
-    plots_volumes.step_html(
-        step.window,
-        step.weights,
-        step.products,
-        step.partial_sums,
-        names,
-        step.is_padding,
-        0 if image.is_grid else 2,
-    ),
-    unsafe_allow_html=True,
-)
-v2.caption(
-    f"Each channel's window × kernel, summed: {C} partial sum(s)"
-    + ("; hatched taps read the padding (0)" if step.is_padding.any() else "")
-    + "."
-)
-sums = " + ".join(factor(s) for s in step.partial_sums)
-v2.markdown(
-    f"**Partial sums + bias = output:** {sums} + {factor(step.bias)} = "
-    f"**{format_number(step.total)}** → feature map {f_step + 1} at row {row}, column {col} "
-    f"(conv2d computed {format_number(float(maps[f_step, row, col]))})."
-)
-st.code(expression, language=None)
-st.caption(
-    "The arithmetic as text, taps in row-major order"
-    + (": one line per channel, then the channel sums plus the bias." if C > 1 else ".")
-)
+_one_step(x, weight, bias_used, maps, names, use, image, conv_padding)
 
 # --------------------------------------------------------------------------- 6. depth rule
-st.header("6 · The depth rule: what if the filter's depth does not match?")
-d1, d2 = st.columns([1, 3])
-wrong_default = 1 if C == 3 else 3
-depth = d1.selectbox(
-    f"Depth of a test filter (the input has C = {C})",
-    (1, 2, 3, 4),
-    index=(1, 2, 3, 4).index(wrong_default),
-    key=f"vol.depth{C}",  # one state per input depth, so each starts on a wrong depth
-)
-test_weight = vizlib.random_kernel((1, depth, kH, kW), seed=0)  # (1, depth, kH, kW)
-try:
-    test_maps = cached.run(vizlib.conv2d, x, test_weight, padding=conv_padding)
-except ValueError as exc:
-    d2.error(f"vizlib.conv2d refused a filter of shape {shape_text(test_weight.shape)}: {exc}")
-    d2.markdown(
-        f"**The rule:** the input has C = {C} channel(s), so each filter needs exactly {C} "
-        f"kernel(s), one per channel. With depth {depth}, "
-        + (
-            f"channel(s) {', '.join(names[depth:])} would have no kernel"
-            if depth < C
-            else f"{depth - C} kernel(s) would have no channel to read"
+# A fragment too: the test filter's depth reruns only this part.
+
+
+@st.fragment
+def _depth_rule(x, names, kH, kW, conv_padding):
+    """Section 6: a test filter of the chosen depth against this input."""
+    C = x.shape[0]
+    d1, d2 = st.columns([1, 3])
+    wrong_default = 1 if C == 3 else 3
+    depth = d1.selectbox(
+        f"Depth of a test filter (the input has C = {C})",
+        (1, 2, 3, 4),
+        index=(1, 2, 3, 4).index(wrong_default),
+        key=f"vol.depth{C}",  # one state per input depth, so each starts on a wrong depth
+    )
+    test_weight = vizlib.random_kernel((1, depth, kH, kW), seed=0)  # (1, depth, kH, kW)
+    try:
+        test_maps = cached.run(vizlib.conv2d, x, test_weight, padding=conv_padding)
+    except ValueError as exc:
+        d2.error(f"vizlib.conv2d refused a filter of shape {shape_text(test_weight.shape)}: {exc}")
+        d2.markdown(
+            f"**The rule:** the input has C = {C} channel(s), so each filter needs exactly {C} "
+            f"kernel(s), one per channel. With depth {depth}, "
+            + (
+                f"channel(s) {', '.join(names[depth:])} would have no kernel"
+                if depth < C
+                else f"{depth - C} kernel(s) would have no channel to read"
+            )
+            + ". PyTorch refuses it the same way (a RuntimeError about the expected input "
+            "channels)."
         )
-        + ". PyTorch refuses it the same way (a RuntimeError about the expected input channels)."
-    )
-else:
-    d2.success(
-        f"Depth {depth} = C: a filter of shape {shape_text(test_weight.shape)} fits the input "
-        f"{shape_text(x.shape)} and gives one map, output {shape_text(test_maps.shape)}."
-    )
+    else:
+        d2.success(
+            f"Depth {depth} = C: a filter of shape {shape_text(test_weight.shape)} fits the input "
+            f"{shape_text(x.shape)} and gives one map, output {shape_text(test_maps.shape)}."
+        )
+
+
+st.header("6 · The depth rule: what if the filter's depth does not match?")
+_depth_rule(x, names, kH, kW, conv_padding)
 
 # --------------------------------------------------------------------------- 7. PyTorch
 st.header("7 · As PyTorch code")
