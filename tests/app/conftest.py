@@ -34,3 +34,17 @@ def open_page(at: AppTest, path: str) -> AppTest:
 
 def no_exceptions(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+#: The collapsed download expanders, whose buttons are drawn only once opened.
+DOWNLOAD_PANELS = ("conv.kernel.downloads", "pool.downloads")
+
+
+def download_buttons(at: AppTest) -> dict:
+    """The page's download buttons by key, after opening its collapsed download panels."""
+    closed = [k for k in DOWNLOAD_PANELS if k in at.session_state and not at.session_state[k]]
+    for key in closed:
+        at.session_state[key] = True
+    if closed:
+        at.run()
+    return {b.key: b for b in at.get("download_button")}

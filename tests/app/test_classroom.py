@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import vizlib
-from tests.app.conftest import APP, TIMEOUT, no_exceptions, open_page
+from tests.app.conftest import APP, TIMEOUT, download_buttons, no_exceptions, open_page
 from ui import exports, share
 
 POOL = "lessons/pooling.py"
@@ -21,17 +21,6 @@ def _texts(at) -> str:
     return "\n".join(parts + [c.value for c in at.caption] + [i.value for i in at.info])
 
 
-def _buttons(at) -> dict:
-    """Download buttons, after opening the collapsed download expanders (drawn when open)."""
-    closed = [k for k in ("conv.kernel.downloads", "pool.downloads") if k in at.session_state]
-    closed = [k for k in closed if not at.session_state[k]]
-    for key in closed:
-        at.session_state[key] = True
-    if closed:
-        at.run()
-    return {b.key: b for b in at.get("download_button")}
-
-
 # ---------------------------------------------------------------- 1. pooling
 
 
@@ -39,7 +28,7 @@ def test_pooling_downloads_hold_the_pooled_map(app):
     open_page(app, POOL)
     app.button(key="pool.tutorial").click().run()  # the grid, 2×2 max pooling, stride 2
     no_exceptions(app)
-    keys = set(_buttons(app))
+    keys = set(download_buttons(app))
     assert {"pool.dl_png", "pool.dl_npy", "pool.dl_csv", "pool.dl_txt"} <= keys
     pooled = vizlib.max_pool2d(GRID, kernel_size=2)
     np.testing.assert_array_equal(np.load(io.BytesIO(exports.npy_bytes(pooled))), pooled)
@@ -240,7 +229,7 @@ def test_gif_frames_and_written_sums_come_from_conv_step():
 
 def test_convolution_page_offers_the_gif(app):
     open_page(app, "lessons/convolution.py")
-    assert "conv.dl_gif" in _buttons(app)
+    assert "conv.dl_gif" in download_buttons(app)
     assert any("tutorial's 5×5 grid" in c.value for c in app.caption)  # the photo is too big
     app.button(key="conv.tutorial").click().run()
     assert any("this 5×5 input" in c.value for c in app.caption)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import vizlib
-from tests.app.conftest import no_exceptions, open_page
+from tests.app.conftest import download_buttons, no_exceptions, open_page
 from ui import exports
 
 CONV = "lessons/convolution.py"
@@ -94,20 +94,9 @@ def test_latex_and_history_files():
     assert float(rows[2].split(",")[5]) == layer.running_mean[0]
 
 
-def _buttons(at) -> dict:
-    """Download buttons, after opening the collapsed download expanders (drawn when open)."""
-    closed = [k for k in ("conv.kernel.downloads", "pool.downloads") if k in at.session_state]
-    closed = [k for k in closed if not at.session_state[k]]
-    for key in closed:
-        at.session_state[key] = True
-    if closed:
-        at.run()
-    return {b.key: b for b in at.get("download_button")}
-
-
 def test_convolution_page_has_the_downloads_and_loads_a_kernel_file(app):
     open_page(app, CONV)
-    keys = set(_buttons(app))
+    keys = set(download_buttons(app))
     for name in ("dl_png", "dl_npy", "dl_csv", "dl_json", "dl_kcsv"):
         assert f"conv.kernel.{name}" in keys
     assert "conv.dl_tex" in keys
@@ -129,12 +118,12 @@ def test_download_panels_are_drawn_only_when_opened(app):
     assert not app.get("download_button") or all(
         not b.key.startswith("conv.kernel.") for b in app.get("download_button")
     )
-    assert "conv.kernel.dl_png" in _buttons(app)  # opens it
+    assert "conv.kernel.dl_png" in download_buttons(app)  # opens it
 
 
 def test_a_bad_kernel_file_keeps_the_kernel(app):
     open_page(app, CONV)
-    _buttons(app)  # open the "Download or load" expander, where the uploader is
+    download_buttons(app)  # open the "Download or load" expander, where the uploader is
     before = app.session_state["conv.kernel.valid"].copy()
     app.file_uploader(key="conv.kernel.upload").set_value(
         ("k.csv", b"1,2\nthree,4", "text/csv")
@@ -146,8 +135,8 @@ def test_a_bad_kernel_file_keeps_the_kernel(app):
 
 def test_batchnorm_page_has_the_history_download(app):
     open_page(app, "lessons/batchnorm.py")
-    button = _buttons(app)["bn.t.dl_history"]
+    button = download_buttons(app)["bn.t.dl_history"]
     assert button.proto.disabled  # nothing trained yet
     app.button(key="bn.t.train_1").click().run()
     no_exceptions(app)
-    assert not _buttons(app)["bn.t.dl_history"].proto.disabled
+    assert not download_buttons(app)["bn.t.dl_history"].proto.disabled
