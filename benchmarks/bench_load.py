@@ -3,7 +3,7 @@
 Starts its own ``streamlit run app.py`` on a free loopback port (never another
 address), opens N sessions on the convolution lesson, and has each press
 "Next ▶" M times (the step-by-step view moves one window: ``conv_step``, the
-player's frames, the pick charts and the written sum are recomputed). Every
+player's data and the written sum are recomputed, in the page's step fragment). Every
 session waits for its own result before its next press, as a student does; all
 sessions press at the same time. Reports the median and 95th-percentile
 interaction latency and the server's memory (RSS) before, at peak and after.
