@@ -205,10 +205,11 @@ top2.caption(
     "and red for positive values, so the channels of a stage compare fairly. Shapes are "
     "(C, H, W): channels, rows, columns."
 )
-i1, i2, _, _ = st.columns(4)
+i1, i2 = st.columns([1, 3])
 panels.show_image(i1, image.pixels, f"Input: {image.label}", max_side=360)
-i2.metric("Input (C, H, W)", shape_text(x.shape))
-i2.caption("The volume every stage below starts from.")
+i2.markdown(
+    f"**Input (C, H, W): {shape_text(x.shape)}**, the volume every stage below starts from."
+)
 
 
 def shape_arithmetic(r) -> str:
@@ -253,20 +254,25 @@ for r in results:
             )
         )
         break
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric(f"Stage {i} input (C, H, W)", shape_text(r.in_shape))
-    m2.metric(f"Stage {i} output (C, H, W)", shape_text(r.output.shape))
+    # One line of shapes and counts, then the size formula: one element, not a row of metrics.
+    facts = (
+        f"**Stage {i}:** input (C, H, W) **{shape_text(r.in_shape)}** → output "
+        f"**{shape_text(r.output.shape)}**"
+    )
     if s.kind == "conv":
-        m3.metric(f"Stage {i} weights (F, C, kH, kW)", shape_text(r.weight.shape))
-        m4.metric(f"Stage {i} parameters", f"{r.weight.size:,}")
+        facts += (
+            f"; weights (F, C, kH, kW) **{shape_text(r.weight.shape)}**, "
+            f"**{r.weight.size:,}** parameters"
+        )
     elif s.kind == "act":
         after, before = r.output, (x if r.index == 0 else results[r.index - 1].output)
-        m3.metric(f"Stage {i}: values < 0 before", f"{int(np.count_nonzero(before < 0)):,}")
-        m4.metric(f"Stage {i}: values < 0 after", f"{int(np.count_nonzero(after < 0)):,}")
+        facts += (
+            f"; values < 0: **{int(np.count_nonzero(before < 0)):,}** before, "
+            f"**{int(np.count_nonzero(after < 0)):,}** after"
+        )
     elif s.kind == "pool":
-        m3.metric(f"Stage {i} values in", f"{int(np.prod(r.in_shape)):,}")
-        m4.metric(f"Stage {i} values out", f"{r.output.size:,}")
-    st.markdown(shape_arithmetic(r))
+        facts += f"; values: **{int(np.prod(r.in_shape)):,}** in, **{r.output.size:,}** out"
+    st.markdown(f"{facts}.  \n{shape_arithmetic(r)}")
     if s.kind == "bn":
         stats = r.stats
         n_vals = stats.count
@@ -424,12 +430,11 @@ def receptive_field_part() -> None:
     mask = receptive_field_mask((H, W), layers, row, col)  # (H, W) bool
     feeding = int(mask.sum())
 
-    m1, m2, m3 = st.columns(3)
-    m1.metric(
-        f"Receptive field after stage {final.index + 1}", f"{field.size[0]}×{field.size[1]} pixels"
+    st.markdown(
+        f"**Receptive field after stage {final.index + 1}: {field.size[0]}×{field.size[1]} "
+        f"pixels**; input pixels that feed this unit: **{feeding:,}**, "
+        f"**{100 * feeding / (H * W):.2f}%** of the image."
     )
-    m2.metric("Input pixels that feed this unit", f"{feeding:,}")
-    m3.metric("Share of the image", f"{100 * feeding / (H * W):.2f}%")
 
     table, boxes, legend, recurrence = [], [], [], []
     prev_size = (1, 1)

@@ -6,6 +6,7 @@ default pipeline is conv (4 random filters, seed 0, padding 1) → ReLU → max 
 """
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -20,14 +21,36 @@ from vizlib.receptive_field import LayerGeometry, receptive_field, receptive_fie
 PAGE = "lessons/stacking.py"
 
 
-def metric(at: AppTest, label: str) -> str:
-    found = [m.value for m in at.metric if m.label == label]
-    assert found, [m.label for m in at.metric]
-    return found[0]
+OUTPUT = r"→ output \*\*(\(.*?\))\*\*"
+WEIGHTS = r"weights \(F, C, kH, kW\) \*\*(\(.*?\))\*\*"
+NEGATIVES_BEFORE = r"values < 0: \*\*([\d,]+)\*\* before"
 
 
-def has_metric(at: AppTest, label: str) -> bool:
-    return any(m.label == label for m in at.metric)
+def stage_fact(at: AppTest, i: int, pattern: str) -> str | None:
+    """A figure from stage ``i``'s line of shapes ("**Stage i:** input ... → output ...").
+
+    None when the page has no line for stage ``i`` (the stage did not run).
+    """
+    line = next((m.value for m in at.markdown if m.value.startswith(f"**Stage {i}:**")), None)
+    if line is None:
+        return None
+    found = re.search(pattern, line.split("\n")[0])
+    assert found, (pattern, line)
+    return found.group(1)
+
+
+def input_shape(at: AppTest) -> str:
+    return re.search(r"\*\*Input \(C, H, W\): (\(.*?\))\*\*", markdown(at)).group(1)
+
+
+def field_size(at: AppTest, stage: int) -> str:
+    """Section 4's "Receptive field after stage N" figure, e.g. ``8×8 pixels``."""
+    text = markdown(at)
+    return re.search(rf"\*\*Receptive field after stage {stage}: (\S+ pixels)\*\*", text).group(1)
+
+
+def feeding(at: AppTest) -> str:
+    return re.search(r"input pixels that feed this unit: \*\*([\d,]+)\*\*", markdown(at)).group(1)
 
 
 def markdown(at: AppTest) -> str:
@@ -63,12 +86,13 @@ def test_default_pipeline_shapes_maps_and_code(page):
     y2 = vizlib.relu(y1)
     y3 = vizlib.max_pool2d(y2, 2)
     y4 = conv(y3, 1, padding=1)
-    assert metric(page, "Input (C, H, W)") == str(x.shape)
+    assert input_shape(page) == str(x.shape)
     for i, y in enumerate((y1, y2, y3, y4), start=1):
-        assert metric(page, f"Stage {i} output (C, H, W)") == str(y.shape)
-    assert metric(page, "Stage 1 weights (F, C, kH, kW)") == str((4, x.shape[0], 3, 3))
-    assert metric(page, "Stage 4 weights (F, C, kH, kW)") == str((4, 4, 3, 3))
-    assert metric(page, "Stage 2: values < 0 before") == f"{int((y1 < 0).sum()):,}"
+        assert stage_fact(page, i, OUTPUT) == str(y.shape)
+    assert stage_fact(page, 1, WEIGHTS) == str((4, x.shape[0], 3, 3))
+    assert stage_fact(page, 4, WEIGHTS) == str((4, 4, 3, 3))
+    assert stage_fact(page, 4, r"\*\*([\d,]+)\*\* parameters") == str(4 * 4 * 3 * 3)
+    assert stage_fact(page, 2, NEGATIVES_BEFORE) == f"{int((y1 < 0).sum()):,}"
     # 4 channels drawn per stage, each caption with its shape, min and max.
     captions = [c for img in page.image for c in img.captions if "output, channel" in c]
     assert len(captions) == 16
@@ -163,18 +187,18 @@ def test_receptive_field_equals_vizlib(page):
     ]
     rf = receptive_field(layers)
     assert rf.size == (8, 8)
-    assert metric(page, "Receptive field after stage 4") == "8×8 pixels"
+    assert field_size(page, 4) == "8×8 pixels"
     out = conv(vizlib.max_pool2d(conv(x, 0, padding=1), 2), 1, padding=1).shape
     row, col = (out[1] - 1) // 2, (out[2] - 1) // 2  # the default unit: the centre
     mask = receptive_field_mask((h, w), layers, row, col)
-    assert metric(page, "Input pixels that feed this unit") == f"{int(mask.sum()):,}"
+    assert feeding(page) == f"{int(mask.sum()):,}"
     # A corner unit's field reaches into the padding: fewer pixels feed it.
     page.number_input(key="stack.row").set_value(0).run()
     page.number_input(key="stack.col").set_value(0).run()
     no_exceptions(page)
     corner = receptive_field_mask((h, w), layers, 0, 0)
     assert corner.sum() < 64
-    assert metric(page, "Input pixels that feed this unit") == f"{int(corner.sum()):,}"
+    assert feeding(page) == f"{int(corner.sum()):,}"
     assert "reaches into the padding" in str(page.dataframe[-1].value)
 
 
@@ -194,8 +218,8 @@ def test_each_stage_type(page):
     layer = vizlib.BatchNorm(y3.shape[0])
     y4 = layer(y3[None])[0]
     for i, y in enumerate((y1, y2, y3, y4), start=1):
-        assert metric(page, f"Stage {i} output (C, H, W)") == str(y.shape)
-    assert metric(page, "Stage 1 weights (F, C, kH, kW)") == str(w.shape)
+        assert stage_fact(page, i, OUTPUT) == str(y.shape)
+    assert stage_fact(page, 1, WEIGHTS) == str(w.shape)
     # The batch-norm table shows the statistics vizlib used (one row per channel).
     table = page.dataframe[0].value
     assert table["mean (before)"][0] == vizlib.conv.format_number(layer.last_stats.batch_mean[0])
@@ -206,7 +230,7 @@ def test_each_stage_type(page):
     assert "nn.Tanh()" in code and "nn.AvgPool2d(kernel_size=3, stride=3)" in code
     assert "nn.BatchNorm2d(1)" in code
     # Receptive field: conv 3 (3) → tanh → avg pool 3 stride 3 (3 + 2 = 5) → bn (5).
-    assert metric(page, "Receptive field after stage 4") == "5×5 pixels"
+    assert field_size(page, 4) == "5×5 pixels"
 
 
 def test_edited_kernel_is_used(page):
@@ -220,7 +244,7 @@ def test_edited_kernel_is_used(page):
     kernel[0, 0] = 2
     x = image_chw(page)
     y1 = vizlib.conv2d(x, kernel[None, None].astype(np.float32), padding=1)
-    assert metric(page, "Stage 1 output (C, H, W)") == str(y1.shape)
+    assert stage_fact(page, 1, OUTPUT) == str(y1.shape)
     assert activation_table(page)["before"][1:4] == counts_cells(y1)
     assert "[[2, 0, -1], [1, 0, -1], [1, 0, -1]]" in torch_code(page)
 
@@ -232,13 +256,13 @@ def test_random_filters_and_fewer_stages(page):
     no_exceptions(page)
     x = image_chw(page)
     y1 = conv(x, 7, filters=12, padding=1)
-    assert metric(page, "Stage 1 output (C, H, W)") == str(y1.shape)
-    assert not has_metric(page, "Stage 3 output (C, H, W)")
+    assert stage_fact(page, 1, OUTPUT) == str(y1.shape)
+    assert stage_fact(page, 3, OUTPUT) is None
     # At most 4 of the 12 channels drawn, and the page says so.
     captions = [c for img in page.image for c in img.captions if "Stage 1 output" in c]
     assert len(captions) == 4
     assert any("Showing 4 of 12 channels" in c.value for c in page.caption)
-    assert metric(page, "Receptive field after stage 2") == "3×3 pixels"
+    assert field_size(page, 2) == "3×3 pixels"
 
 
 def tutorial_grid(page: AppTest) -> AppTest:
@@ -260,15 +284,15 @@ def test_pool_window_larger_than_the_map(page):
     assert errors[0].startswith("Stage 3 (Pooling) cannot run on its input")
     assert str(info.value) in errors[0]
     # The earlier stages are still shown; the later ones are not computed.
-    assert metric(page, "Stage 2 output (C, H, W)") == str(y2.shape)
-    assert not has_metric(page, "Stage 3 output (C, H, W)")
-    assert not has_metric(page, "Stage 4 output (C, H, W)")
-    assert metric(page, "Receptive field after stage 2") == "3×3 pixels"
+    assert stage_fact(page, 2, OUTPUT) == str(y2.shape)
+    assert stage_fact(page, 3, OUTPUT) is None
+    assert stage_fact(page, 4, OUTPUT) is None
+    assert field_size(page, 2) == "3×3 pixels"
     assert "left out: it does not fit its input" in torch_code(page)
     # Back to a window that fits: the error goes away.
     page.selectbox(key="stack.s3.pool_size").set_value(2).run()
     assert not page.error
-    assert has_metric(page, "Stage 4 output (C, H, W)")
+    assert stage_fact(page, 4, OUTPUT) is not None
 
 
 def test_kernel_larger_than_the_map_and_batch_norm_of_one_value(page):
@@ -283,7 +307,7 @@ def test_kernel_larger_than_the_map_and_batch_norm_of_one_value(page):
     page.selectbox(key="stack.s3.pool_size").set_value(5).run()  # (4, 5, 5) → (4, 1, 1)
     page.selectbox(key="stack.s4.kind").set_value("bn").run()
     no_exceptions(page)
-    assert metric(page, "Stage 3 output (C, H, W)") == "(4, 1, 1)"
+    assert stage_fact(page, 3, OUTPUT) == "(4, 1, 1)"
     assert page.error[0].value.startswith("Stage 4 (Batch norm) cannot run on its input")
     assert "Expected more than 1 value per channel when training" in page.error[0].value
 
@@ -299,6 +323,6 @@ def test_rgb_input_and_two_edited_kernels(page):
     y1 = vizlib.conv2d(x, np.broadcast_to(k, (1, 3, 3, 3)).astype(np.float32), padding=1)
     y3 = vizlib.max_pool2d(vizlib.relu(y1), 2)
     y4 = vizlib.conv2d(y3, k[None, None].astype(np.float32), padding=1)
-    assert metric(page, "Stage 1 weights (F, C, kH, kW)") == "(1, 3, 3, 3)"
-    assert metric(page, "Stage 4 output (C, H, W)") == str(y4.shape)
+    assert stage_fact(page, 1, WEIGHTS) == "(1, 3, 3, 3)"
+    assert stage_fact(page, 4, OUTPUT) == str(y4.shape)
     assert page.session_state["stack.s4.kernel.editor_key"]  # its own editor
