@@ -350,10 +350,13 @@ st.vega_lite_chart(
     alt="Histogram of the values before the activation; bars coloured by sign",
 )
 
-# x for the curves (0 included where it is in range, so ReLU's kink is exact)
+# x for the curves: 82 points, 0 among them where it is in range (ReLU's kink drawn exactly).
+# The same number of points every rerun, so the browser only swaps the chart's data.
 grid = np.linspace(s0.minimum, s0.maximum, 81)
-if s0.minimum < 0 < s0.maximum:
+if s0.minimum < 0 < s0.maximum and 0.0 not in grid:
     grid = np.union1d(grid, [0.0])
+else:
+    grid = np.linspace(s0.minimum, s0.maximum, 82)
 marked = NAMES[in_use] if in_use else None
 st.vega_lite_chart(
     spec=plots_stacking.activation_curves_spec(

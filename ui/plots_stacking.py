@@ -177,22 +177,28 @@ def histogram_rows(values: np.ndarray, *, bins: int = 40) -> list[dict]:
     return rows
 
 
-def _histogram_layers(
-    rows: list[dict], *, x_title: str, y_axis: bool = True, short_counts: bool = False
-) -> list[dict]:
-    """Bars coloured by sign (tooltips: range, count) and a dashed rule at 0 if 0 is in range.
+def _panel_filter(panel: str | None) -> list[dict]:
+    return [] if panel is None else [{"filter": {"field": "panel", "equal": panel}}]
 
-    The data sit in the layers, not at the top level, so Streamlit sends them as
-    JSON instead of converting them to Arrow (~2 ms a chart).
+
+def _histogram_layers(
+    panel: str | None = None, *, x_title: str, y_axis: bool = True, short_counts: bool = False
+) -> list[dict]:
+    """Bars of dataset "bins" coloured by sign (tooltips: range, count) and a dashed rule at 0.
+
+    With ``panel``, only the rows of "bins" and "zero" whose ``panel`` field equals it.
+    The rule's row in "zero" has ``inside`` 1 when 0 lies on the histogram's axis
+    (else it is filtered out, so it cannot stretch the axis to 0).
     """
     y = {"field": "count", "type": "quantitative", "title": "how many"}
     if short_counts:  # 100k instead of 100,000: a narrower axis beside small panels
         y["axis"] = {"labelExpr": "datum.value ? format(datum.value, '~s') : '0'"}
     if not y_axis:  # a shared scale drawn once, on the first panel
         y["axis"] = {"title": None, "labels": False, "ticks": False, "domain": False}
-    layers = [
+    return [
         {
-            "data": {"values": rows},
+            "data": {"name": "bins"},
+            "transform": _panel_filter(panel),
             "mark": {"type": "bar", "binSpacing": 0},
             "encoding": {
                 "x": {
@@ -221,28 +227,34 @@ def _histogram_layers(
                     {"field": "sign", "type": "nominal", "title": "bin"},
                 ],
             },
-        }
+        },
+        {
+            "data": {"name": "zero"},
+            "transform": [*_panel_filter(panel), {"filter": {"field": "inside", "equal": 1}}],
+            "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777777"},
+            "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+        },
     ]
-    if rows[0]["lo"] <= 0 <= rows[-1]["hi"]:
-        layers.append(
-            {
-                "data": {"values": [{"zero": 0.0}]},
-                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777777"},
-                "encoding": {"x": {"field": "zero", "type": "quantitative"}},
-            }
-        )
-    return layers
+
+
+def _zero_row(rows: list[dict], **extra) -> dict:
+    """The dashed line's row: at 0, drawn only where 0 lies between the first and last edge."""
+    return {**extra, "zero": 0.0, "inside": int(rows[0]["lo"] <= 0 <= rows[-1]["hi"])}
 
 
 def histogram_spec(rows: list[dict], title: str) -> dict:
     """A histogram from :func:`histogram_rows`, bars coloured by sign, as a Vega-Lite spec.
 
-    Only the bin counts travel to the browser. Pass the height to ``st.vega_lite_chart``.
+    Only the bin counts travel to the browser, as the named datasets "bins" and
+    "zero" (Streamlit sends them apart from the spec): a rerun that changes only
+    the numbers leaves the spec text alone, so the browser updates the drawn chart
+    instead of building a new one. Pass the height to ``st.vega_lite_chart``.
     """
     return {
         "$schema": _SCHEMA,
         "title": title,
-        "layer": _histogram_layers(rows, x_title="value"),
+        "datasets": {"bins": rows, "zero": [_zero_row(rows)]},
+        "layer": _histogram_layers(x_title="value"),
         "config": _config(),
     }
 
@@ -266,7 +278,8 @@ def activation_curves_spec(
     Parameters
     ----------
     x : ndarray, shape (P,)
-        Where the curves are sampled (the range of the values before).
+        Where the curves are sampled (the range of the values before). Keep P
+        the same from one rerun to the next: the browser then only swaps the data.
     curves : dict of str to ndarray, shape (P,)
         Panel title (the activation's name) to f(x), computed by vizlib.
     marked : str or None
@@ -276,14 +289,19 @@ def activation_curves_spec(
 
     Notes
     -----
-    The panels share both axes, so the squashing of sigmoid and tanh compares
-    with ReLU at a glance; a faint dashed line is the identity y = x.
+    The points travel as the named dataset "curves" (rows ``{panel, x, y}``); the
+    panels share both axes, so the squashing of sigmoid and tanh compares with
+    ReLU at a glance; a faint dashed line (dataset "identity") is y = x.
     """
     xs = x.tolist()
+    points = [
+        {"panel": name, "x": a, "y": b}
+        for name, y in curves.items()
+        for a, b in zip(xs, y.tolist(), strict=True)
+    ]
     ends = [{"x": xs[0], "y": xs[0]}, {"x": xs[-1], "y": xs[-1]}]
     panels = []
-    for i, (name, y) in enumerate(curves.items()):
-        rows = [{"x": a, "y": b} for a, b in zip(xs, y.tolist(), strict=True)]
+    for i, name in enumerate(curves):
         y_enc = {"field": "y", "type": "quantitative", "title": "f(x) (after)"}
         if i:
             y_enc["axis"] = {"title": None, "labels": False, "ticks": False, "domain": False}
@@ -294,7 +312,7 @@ def activation_curves_spec(
                 "height": height,
                 "layer": [
                     {
-                        "data": {"values": ends},
+                        "data": {"name": "identity"},
                         "mark": {"type": "line", "strokeDash": [4, 3], "color": "#999999"},
                         "encoding": {
                             "x": {"field": "x", "type": "quantitative"},
@@ -302,7 +320,8 @@ def activation_curves_spec(
                         },
                     },
                     {
-                        "data": {"values": rows},
+                        "data": {"name": "curves"},
+                        "transform": _panel_filter(name),
                         "mark": {"type": "line", "strokeWidth": 3, "color": "#0072B2"},
                         "encoding": {
                             "x": {
@@ -328,6 +347,7 @@ def activation_curves_spec(
         )
     return {
         "$schema": _SCHEMA,
+        "datasets": {"curves": points, "identity": ends},
         "hconcat": panels,
         "resolve": {"scale": {"x": "shared", "y": "shared"}},
         "config": _config(),
@@ -355,23 +375,27 @@ def after_histograms_spec(
 
     Notes
     -----
-    Each panel bins its own range (x not shared); the counts share one y scale,
-    so a tall bar means as many values in every panel (all panels hold the same
-    number of values).
+    The bins travel as the named dataset "bins" (rows ``{panel, lo, hi, count,
+    sign}``), the dashed lines at 0 as "zero". Each panel bins its own range (x
+    not shared); the counts share one y scale, so a tall bar means as many values
+    in every panel (all panels hold the same number of values).
     """
+    bins = [{"panel": name, **row} for name, rows in histograms.items() for row in rows]
+    zero = [_zero_row(rows, panel=name) for name, rows in histograms.items()]
     panels = [
         {
             "title": _panel_title(f"After {name}", name == marked),
             "width": width,
             "height": height,
             "layer": _histogram_layers(
-                rows, x_title="value after", y_axis=i == 0, short_counts=True
+                name, x_title="value after", y_axis=i == 0, short_counts=True
             ),
         }
-        for i, (name, rows) in enumerate(histograms.items())
+        for i, name in enumerate(histograms)
     ]
     return {
         "$schema": _SCHEMA,
+        "datasets": {"bins": bins, "zero": zero},
         "hconcat": panels,
         "resolve": {"scale": {"x": "independent", "y": "shared"}},
         "config": _config(),

@@ -9,6 +9,7 @@ import json
 import re
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -128,8 +129,27 @@ def counts_cells(values: np.ndarray) -> list[str]:
 
 
 def charts(at: AppTest) -> list[dict]:
-    """The Vega-Lite specs on the page, in order."""
-    return [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
+    """The Vega-Lite specs on the page, in order, with their datasets put back (rows).
+
+    Streamlit sends a spec's named datasets apart from it, as Arrow tables.
+    """
+    specs = []
+    for e in at.get("vega_lite_chart"):
+        spec = json.loads(e.proto.spec)
+        spec["datasets"] = {
+            d.name: pa.ipc.open_stream(d.data.data).read_all().to_pylist() for d in e.proto.datasets
+        }
+        specs.append(spec)
+    return specs
+
+
+def rows_of(spec: dict, layer: dict) -> list[dict]:
+    """The rows one layer draws: its named dataset, filtered as its transforms say."""
+    rows = spec["datasets"][layer["data"]["name"]]
+    for t in layer.get("transform", []):
+        f = t["filter"]
+        rows = [r for r in rows if r[f["field"]] == f["equal"]]
+    return [{k: v for k, v in r.items() if k not in ("panel", "index")} for r in rows]
 
 
 def test_activation_counts_equal_vizlib(page):
@@ -158,21 +178,21 @@ def test_activation_charts_draw_vizlib_values(page):
     specs = charts(page)
     assert len(specs) == 3  # one chart each, not one per activation
     before, curves, after = specs
-    assert before["layer"][0]["data"]["values"] == plots_stacking.histogram_rows(y1)
+    assert rows_of(before, before["layer"][0]) == plots_stacking.histogram_rows(y1)
     names = [NAMES[slug] for slug in vizlib.ACTIVATIONS]
     assert [p["title"]["text"] for p in curves["hconcat"]] == [
         "ReLU ✓ your pipeline",
         *names[1:],
     ]
     for panel, act in zip(curves["hconcat"], vizlib.ACTIVATIONS.values(), strict=True):
-        points = panel["layer"][1]["data"]["values"]
+        points = rows_of(curves, panel["layer"][1])
         x = np.array([p["x"] for p in points])
         assert x[0] == pytest.approx(float(y1.min())) and x[-1] == pytest.approx(float(y1.max()))
         assert 0.0 in x  # ReLU's kink is drawn exactly
         np.testing.assert_allclose([p["y"] for p in points], act.function(x), rtol=1e-6)
     assert [p["title"]["text"] for p in after["hconcat"]][1:] == [f"After {n}" for n in names[1:]]
     for panel, act in zip(after["hconcat"], vizlib.ACTIVATIONS.values(), strict=True):
-        rows = panel["layer"][0]["data"]["values"]
+        rows = rows_of(after, panel["layer"][0])
         assert rows == plots_stacking.histogram_rows(act.function(y1))
 
 

@@ -4,6 +4,8 @@ The numbers a chart draws must be the ones ``ui.pipeline.activation_summaries``
 computed (through vizlib): each test recomputes them from the same values.
 """
 
+import json
+
 import altair as alt
 import numpy as np
 import pytest
@@ -30,9 +32,23 @@ def before():
     return x
 
 
-def bars(panel: dict) -> list[dict]:
-    """The histogram rows of one panel (its first layer)."""
-    return panel["layer"][0]["data"]["values"]
+def rows_of(spec: dict, layer: dict) -> list[dict]:
+    """The rows one layer draws: its named dataset, filtered as its transforms say."""
+    rows = spec["datasets"][layer["data"]["name"]]
+    for t in layer.get("transform", []):
+        f = t["filter"]
+        rows = [r for r in rows if r[f["field"]] == f["equal"]]
+    return [{k: v for k, v in r.items() if k != "panel"} for r in rows]
+
+
+def bars(spec: dict, panel: dict | None = None) -> list[dict]:
+    """The histogram rows of one panel (its first layer), or of a single histogram."""
+    return rows_of(spec, (panel or spec)["layer"][0])
+
+
+def zero_rule(spec: dict, panel: dict | None = None) -> list[dict]:
+    """The dashed line at 0 as drawn: one row, or none when 0 is off the axis."""
+    return rows_of(spec, (panel or spec)["layer"][1])
 
 
 def test_histogram_rows_match_numpy_and_grey_bin_holds_zero(before):
@@ -66,7 +82,7 @@ def test_before_histogram_spec_carries_the_summary(before, schema):
     validate_jsonschema(spec, schema)
     assert bars(spec) == plots_stacking.histogram_rows(before)
     assert sum(r["count"] for r in bars(spec)) == s0.total == before.size
-    assert spec["layer"][1]["data"]["values"] == [{"zero": 0.0}]  # the dashed line at 0
+    assert zero_rule(spec) == [{"zero": 0.0, "inside": 1}]  # the dashed line at 0
 
 
 def test_after_histograms_one_chart_with_vizlib_counts(before, schema):
@@ -87,15 +103,17 @@ def test_after_histograms_one_chart_with_vizlib_counts(before, schema):
     assert spec["resolve"]["scale"]["y"] == "shared"
     for panel, (slug, act) in zip(panels, vizlib.ACTIVATIONS.items(), strict=True):
         after = act.function(before)
-        assert bars(panel) == plots_stacking.histogram_rows(after)  # recomputed here
-        assert sum(r["count"] for r in bars(panel)) == before.size
-        lo, hi = bars(panel)[0]["lo"], bars(panel)[-1]["hi"]
+        drawn = bars(spec, panel)
+        assert drawn == plots_stacking.histogram_rows(after)  # recomputed here
+        assert sum(r["count"] for r in drawn) == before.size
+        lo, hi = drawn[0]["lo"], drawn[-1]["hi"]
         assert lo == pytest.approx(float(after.min())) and hi == pytest.approx(float(after.max()))
-        has_rule = len(panel["layer"]) == 2
+        has_rule = len(zero_rule(spec, panel)) == 1
         assert has_rule == (lo <= 0 <= hi), slug  # dashed 0 only where 0 is on the axis
     # Sigmoid's values are all positive: no blue bar, no grey bar, no line at 0.
     sigmoid = panels[2]
-    assert {r["sign"] for r in bars(sigmoid)} == {"positive"}
+    assert {r["sign"] for r in bars(spec, sigmoid)} == {"positive"}
+    assert zero_rule(spec, sigmoid) == []
     # Only the first panel draws the shared count axis.
     y_axes = [p["layer"][0]["encoding"]["y"]["axis"] for p in panels]
     assert y_axes[0].get("labels", True) and not any(a["labels"] for a in y_axes[1:])
@@ -112,16 +130,43 @@ def test_activation_curves_one_chart_with_vizlib_values(before, schema):
     assert [p["title"]["text"] for p in panels[1:]] == ["Leaky ReLU", "Sigmoid", "Tanh"]
     for panel, act in zip(panels, vizlib.ACTIVATIONS.values(), strict=True):
         identity, curve = panel["layer"]
-        points = curve["data"]["values"]
+        points = rows_of(spec, curve)
         assert [p["x"] for p in points] == x.tolist()
         np.testing.assert_array_equal([p["y"] for p in points], act.function(x))
-        assert identity["data"]["values"] == [
-            {"x": x[0], "y": x[0]},
-            {"x": x[-1], "y": x[-1]},
-        ]
+        assert rows_of(spec, identity) == [{"x": x[0], "y": x[0]}, {"x": x[-1], "y": x[-1]}]
+
+
+def test_new_numbers_leave_the_spec_text_alone(before):
+    """Only the datasets change with the values: the browser then updates the drawn charts.
+
+    Streamlit builds a new chart when the spec without its datasets, or a
+    dataset's number of rows, differs from the last rerun's.
+    """
+
+    def specs(values):
+        s = pipeline.activation_summaries(values)
+        x = np.linspace(float(values.min()), float(values.max()), 9)
+        return (
+            plots_stacking.after_histograms_spec(
+                {NAMES[slug]: s[slug].histogram for slug in vizlib.ACTIVATIONS}
+            ),
+            plots_stacking.activation_curves_spec(
+                x, {NAMES[slug]: act.function(x) for slug, act in vizlib.ACTIVATIONS.items()}
+            ),
+            plots_stacking.histogram_spec(s["before"].histogram, "Before"),
+        )
+
+    def key(spec):
+        rest = json.dumps({k: v for k, v in spec.items() if k != "datasets"}, sort_keys=True)
+        return rest, {name: len(rows) for name, rows in spec["datasets"].items()}
+
+    old, new = specs(before), specs(before * 1.7 - 0.2)
+    assert [key(s) for s in old] == [key(s) for s in new]
+    assert all(a["datasets"] != b["datasets"] for a, b in zip(old, new, strict=True))
 
 
 def test_nothing_marked_without_an_activation_stage(before):
     rows = plots_stacking.histogram_rows(before)
     spec = plots_stacking.after_histograms_spec({"ReLU": rows, "Tanh": rows})
     assert all("color" not in p["title"] for p in spec["hconcat"])
+    assert bars(spec, spec["hconcat"][1]) == rows
