@@ -321,6 +321,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
     """Sections 3 and 4 for the settings of the last full run (``flip``: true convolution)."""
     share.write_to_url()  # a fragment rerun keeps the link's position up to date
     used = np.flip(kernel) if flip else kernel  # (kH, kW): what is actually multiplied
+    slide = dict(stride=stride, padding=padding, dilation=dilation, padding_mode=padding_mode)
     kh, kw = used.shape
     pad = stepview.pad_amounts(padding, used.shape, dilation)
     out_h, out_w = feature_map.shape
@@ -335,10 +336,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
         used,
         int(row),
         int(col),
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        padding_mode=padding_mode,
+        **slide,
     )
     top = int(step.tap_rows.min())
     left_col = int(step.tap_cols.min())
@@ -359,10 +357,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             feature_map,
             int(row),
             int(col),
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            padding_mode=padding_mode,
+            **slide,
             cmap=cmap,
             input_label=f"Input ({image.label})",
         )
@@ -393,10 +388,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             K,
             x,
             used,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            padding_mode=padding_mode,
+            **slide,
         )
         st.caption(
             "Check: the feature map holds "
@@ -411,10 +403,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             other,
             int(row),
             int(col),
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            padding_mode=padding_mode,
+            **slide,
         )
         corr, conv = (twin, step) if flip else (step, twin)
         presentation.prose(

@@ -26,28 +26,6 @@ from vizlib.receptive_field import LayerGeometry, receptive_field, receptive_fie
 K = "stack"  # session-key namespace of this page
 MAX_STAGES = 4
 NAMES = pipeline.ACTIVATION_NAMES
-GENERIC = {
-    "kind": "conv",
-    "source": "random",
-    "preset": "vertical_edge",
-    "filters": 4,
-    "size": 3,
-    "seed": 0,
-    "stride": 1,
-    "padding": 0,
-    "dilation": 1,
-    "act": "relu",
-    "mode": "max",
-    "pool_size": 2,
-    "pool_stride": 0,  # 0: the kernel size, PyTorch's default
-}
-#: The default pipeline: conv → ReLU → max pool → conv.
-DEFAULT_STAGES = (
-    {"kind": "conv", "seed": 0, "padding": 1},
-    {"kind": "act"},
-    {"kind": "pool"},
-    {"kind": "conv", "seed": 1, "padding": 1},
-)
 st.session_state.setdefault(f"{K}.n", MAX_STAGES)
 st.session_state.setdefault(f"{K}.shown", 4)
 
@@ -71,7 +49,7 @@ def percent(n: int, total: int) -> str:
 
 def stage_controls(i: int, c, editors) -> Stage:
     """Draw stage ``i``'s controls in column ``c`` (an edited kernel's editor in ``editors``)."""
-    for name, value in {**GENERIC, **DEFAULT_STAGES[i - 1]}.items():
+    for name, value in {**pipeline.STAGE_DEFAULTS, **pipeline.DEFAULT_STAGES[i - 1]}.items():
         st.session_state.setdefault(key(i, name), value)
     kind = c.selectbox(f"Stage {i}", tuple(KINDS), format_func=KINDS.get, key=key(i, "kind"))
     if kind == "conv":

@@ -20,8 +20,10 @@ from vizlib.receptive_field import LayerGeometry
 
 __all__ = [
     "ACTIVATION_NAMES",
+    "DEFAULT_STAGES",
     "KINDS",
     "SOURCES",
+    "STAGE_DEFAULTS",
     "Stage",
     "StageResult",
     "ValueSummary",
@@ -51,6 +53,29 @@ ACTIVATION_NAMES = {
     "sigmoid": "Sigmoid",
     "tanh": "Tanh",
 }
+#: Every stage setting's default (the stacking lesson's widgets and its shared links).
+STAGE_DEFAULTS = {
+    "kind": "conv",
+    "source": "random",
+    "preset": "vertical_edge",
+    "filters": 4,
+    "size": 3,
+    "seed": 0,
+    "stride": 1,
+    "padding": 0,
+    "dilation": 1,
+    "act": "relu",
+    "mode": "max",
+    "pool_size": 2,
+    "pool_stride": 0,  # 0: the kernel size, PyTorch's default
+}
+#: The default pipeline: conv → ReLU → max pool → conv (each updates STAGE_DEFAULTS).
+DEFAULT_STAGES = (
+    {"kind": "conv", "seed": 0, "padding": 1},
+    {"kind": "act"},
+    {"kind": "pool"},
+    {"kind": "conv", "seed": 1, "padding": 1},
+)
 TORCH_ACTIVATIONS = {
     "relu": "nn.ReLU()",
     "leaky_relu": "nn.LeakyReLU(0.01)",

@@ -309,31 +309,9 @@ def _stacking_params() -> tuple[Param, ...]:
     """The stacking lesson's pipeline: stage count and every stage's plain settings.
 
     Unit row/column (bounded by the pipeline's output size) stay out. Defaults
-    mirror ``lessons/stacking.py`` (GENERIC updated by DEFAULT_STAGES; a test
-    compares them with the page's session state).
+    are the page's: ``pipeline.STAGE_DEFAULTS`` updated by ``pipeline.DEFAULT_STAGES``.
     """
     page = "stacking"
-    generic = {
-        "kind": "conv",
-        "source": "random",
-        "preset": "vertical_edge",
-        "filters": 4,
-        "size": 3,
-        "seed": 0,
-        "stride": 1,
-        "padding": 0,
-        "dilation": 1,
-        "act": "relu",
-        "mode": "max",
-        "pool_size": 2,
-        "pool_stride": 0,
-    }
-    stages = (
-        {"kind": "conv", "seed": 0, "padding": 1},
-        {"kind": "act"},
-        {"kind": "pool"},
-        {"kind": "conv", "seed": 1, "padding": 1},
-    )
     fields = (  # (URL suffix, state name, parser)
         ("kind", "kind", _choice(tuple(pipeline.KINDS))),
         ("src", "source", _choice(tuple(pipeline.SOURCES))),
@@ -353,8 +331,8 @@ def _stacking_params() -> tuple[Param, ...]:
         Param("stack_n", "stack.n", 4, _int_in(1, 4), page=page),
         Param("stack_shown", "stack.shown", 4, _int_in(1, 8), page=page),
     ]
-    for i, stage in enumerate(stages, start=1):
-        defaults = {**generic, **stage}
+    for i, stage in enumerate(pipeline.DEFAULT_STAGES, start=1):
+        defaults = {**pipeline.STAGE_DEFAULTS, **stage}
         for suffix, name, parse in fields:
             out.append(
                 Param(f"s{i}_{suffix}", f"stack.s{i}.{name}", defaults[name], parse, page=page)
