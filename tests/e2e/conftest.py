@@ -4,7 +4,8 @@ Playwright for Python launches /usr/bin/chromium (installed by `make test` with
 apt-get); nothing is downloaded at run time. Screenshots go to artifacts/
 (ignored by git) so a person can look at them.
 
-One server and one browser serve the whole session; each test gets a fresh
+One server and one browser serve the whole session (under pytest-xdist, one
+each per worker process, on its own free port); each test gets a fresh
 browser context (a new Streamlit session). The server runs with
 ``OPENBLAS_NUM_THREADS=1`` as a classroom server should (README, "Running it
 for a class"). Helpers drive the app as a student does: the sidebar's image
@@ -51,6 +52,23 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError("streamlit did not become healthy in time")
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep each browser file on one pytest-xdist worker (``--dist loadgroup``).
+
+    Files share one student session between their tests through module-scoped
+    fixtures, in file order (test_bad_uploads, test_interactions): split across
+    workers, each half would open its own session and miss the state the file
+    builds up. Without xdist the mark does nothing. (This hook sees every
+    collected item, not only this folder's.)
+    """
+    for item in items:
+        if item.path.parent == HERE:
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{item.path.stem}"))
+
+
 @pytest.fixture(scope="session")
 def server_url():
     """Start `streamlit run app.py` on a free port; stop it by pid afterwards."""
@@ -68,7 +86,9 @@ def server_url():
         "--server.fileWatcherType=none",
     ]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit-e2e.log", "w")
+    # Under pytest-xdist every worker starts its own server: one log each, not one shared file.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    log = open(ROOT / "artifacts" / f"streamlit-e2e{'-' + worker if worker else ''}.log", "w")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}  # see README: one BLAS thread per server
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
