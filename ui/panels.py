@@ -20,7 +20,9 @@ __all__ = [
     "MAP_VIEWS",
     "color_limit",
     "colorbar_png",
+    "map_caption",
     "map_picture",
+    "saturated_ends",
     "scale_caption",
     "show_image",
     "show_map",
@@ -130,6 +132,7 @@ def map_picture(
     vlim: float | None = None,
     boost: bool = False,
     max_side: int = 640,
+    colorbar: bool = False,
 ) -> render.Picture:
     """Colour a 2-D map for :func:`show_map` (no Streamlit calls; cacheable).
 
@@ -137,6 +140,8 @@ def map_picture(
     ``±vlim``), so white is exactly 0 and the sign stays visible; "abs" and
     "relu" views use a sequential map from 0. ``boost`` (without ``vlim``) puts
     the limit at the 99th percentile of ``|value|`` (:func:`color_limit`).
+    ``colorbar`` draws the colour bar under the map in the same picture, with
+    pointed ends where values go beyond the limits (:func:`saturated_ends`).
     """
     shown = view_values(values, view)
     lim = vlim if vlim else color_limit(shown, "signed", boost=boost)
@@ -145,7 +150,15 @@ def map_picture(
     else:  # magnitudes: a sequential map, dark = 0
         cmap = render.SEQUENTIAL_CMAP
         vmin, vmax = 0.0, lim
-    return render.picture_of_map(shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side)
+    ends = saturated_ends(shown, vmin, vmax) if colorbar else None
+    return render.picture_of_map(
+        shown, cmap=cmap, vmin=vmin, vmax=vmax, max_side=max_side, colorbar=ends
+    )
+
+
+def saturated_ends(shown: np.ndarray, vmin: float, vmax: float) -> tuple[bool, bool]:
+    """(low, high): whether the shown values go below ``vmin`` / above ``vmax``."""
+    return bool(np.nanmin(shown) < vmin), bool(np.nanmax(shown) > vmax)
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
@@ -158,8 +171,10 @@ def _cached_map_picture(
     max_side: int,
     _values: np.ndarray,
 ) -> render.Picture:
-    """:func:`map_picture`, cached on the map's full-content digest (not re-encoded per rerun)."""
-    return map_picture(_values, cmap=cmap, view=view, vlim=vlim, boost=boost, max_side=max_side)
+    """:func:`map_picture` with its colour bar, cached on the map's full-content digest."""
+    return map_picture(
+        _values, cmap=cmap, view=view, vlim=vlim, boost=boost, max_side=max_side, colorbar=True
+    )
 
 
 def scale_caption(values: np.ndarray, pic: render.Picture, view: str, *, shared: bool) -> str:
@@ -203,9 +218,14 @@ def show_map(
     view: str = "signed",
     vlim: float | None = None,
     max_side: int = 640,
-    picture: render.Picture | None = None,
 ) -> render.Picture:
     """Show a 2-D feature map on a diverging colour map centred at zero.
+
+    ONE picture on the page: the map with its colour bar drawn underneath
+    (pointed ends where values saturate), and one caption that names the map,
+    its shape, min and max, and what the colours mean (:func:`scale_caption`).
+    Every element costs the browser time on every rerun, so a map is one
+    element, not three.
 
     Parameters
     ----------
@@ -220,27 +240,23 @@ def show_map(
         :func:`color_limit` for one that follows "Boost map contrast").
         Without it the limit is the map's own ``max|value|``, or its 99th
         percentile when the sidebar's "Boost map contrast" is on.
-    picture : render.Picture, optional
-        The map already coloured by :func:`map_picture`; by default it is
-        coloured here, cached on the map's content.
     """
-    if picture is None:
-        boost = presentation.is_boosted() and not vlim
-        picture = _cached_map_picture(digest(values), cmap, view, vlim, boost, max_side, values)
-    pic = picture
+    boost = presentation.is_boosted() and not vlim
+    pic = _cached_map_picture(digest(values), cmap, view, vlim, boost, max_side, values)
+    caption = map_caption(values, pic, title, view, shared=bool(vlim))
+    low, high = saturated_ends(view_values(values, view), pic.vmin, pic.vmax)
+    extent = " (pointed ends: values beyond saturate)" if low or high else ""
+    alt = f"{caption} The colour bar is drawn under the map{extent}."
+    show_png(container, pic.png, caption, alt=alt)
+    return pic
+
+
+def map_caption(
+    values: np.ndarray, pic: render.Picture, title: str, view: str, *, shared: bool
+) -> str:
+    """The caption under a map: name, shape, min and max, then :func:`scale_caption`."""
     shape = "×".join(str(n) for n in values.shape)
     lo, hi = float(np.min(values)), float(np.max(values))
-    caption = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
-    show_png(container, pic.png, caption)
-    shown = view_values(values, view)
-    low = bool(np.nanmin(shown) < pic.vmin)
-    high = bool(np.nanmax(shown) > pic.vmax)
-    extent = " (pointed ends: values beyond saturate)" if low or high else ""
-    show_png(
-        container,
-        colorbar_png(pic.cmap, low=low, high=high),
-        None,
-        alt=f"colour bar for {title}{extent}",
-    )
-    container.caption(scale_caption(values, pic, view, shared=bool(vlim)))
-    return pic
+    head = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
+    scale = scale_caption(values, pic, view, shared=shared)
+    return f"{head}. {scale[:1].upper()}{scale[1:]}"

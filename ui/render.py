@@ -20,6 +20,7 @@ __all__ = [
     "DIVERGING_CMAPS",
     "Picture",
     "color_scale",
+    "colorbar_rows",
     "encode_png",
     "lut",
     "picture_of_image",
@@ -94,10 +95,40 @@ def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
-    """Encode a (H, W, 3) or (H, W) uint8 array as PNG with fast compression."""
+    """Encode a (H, W, 3), (H, W, 4) or (H, W) uint8 array as PNG with fast compression."""
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def colorbar_rows(width: int, cmap: str, *, low: bool = False, high: bool = False) -> np.ndarray:
+    """A horizontal colour bar as RGBA rows ``(h, width, 4)``, to sit under a picture.
+
+    Left = vmin, right = vmax. Both ends keep room for a pointed tip (as
+    matplotlib's ``extend``); ``low``/``high`` draw it where values beyond the
+    limit saturate, otherwise that room stays transparent, so the strip itself
+    always spans the same columns. A transparent gap above separates it from the
+    picture; transparency keeps it readable on light and dark pages alike.
+    """
+    height = max(14, width // 20)
+    tip = max(7, height * 2 // 3)
+    gap = max(8, width // 40)
+    strip_w = max(2, width - 2 * tip)
+    table = lut(cmap)  # (256, 3)
+    colours = table[np.linspace(0, 255, strip_w).round().astype(int)]  # (strip_w, 3)
+    bar = np.zeros((height, width, 4), np.uint8)
+    bar[:, tip : tip + strip_w, :3] = colours[None]
+    bar[:, tip : tip + strip_w, 3] = 255
+    half = (height - 1) / 2
+    rows = np.abs(np.arange(height) - half)[:, None]  # distance from the middle row
+    cols = np.arange(tip)[None, :]  # 0 at the point
+    inside = rows <= (cols + 1) * (half + 0.5) / tip  # (height, tip): a triangle pointing out
+    if low:
+        bar[:, :tip][inside] = (*table[0], 255)
+    if high:
+        end = bar[:, tip + strip_w : tip + strip_w + tip]
+        end[inside[:, ::-1][:, : end.shape[1]]] = (*table[255], 255)
+    return np.concatenate([np.zeros((gap, width, 4), np.uint8), bar], axis=0)
 
 
 def picture_of_map(
@@ -108,6 +139,7 @@ def picture_of_map(
     vmax: float | None = None,
     view: str = "signed",
     max_side: int = 640,
+    colorbar: tuple[bool, bool] | None = None,
 ) -> Picture:
     """Colour a 2-D map through a lookup table and encode it for display.
 
@@ -123,6 +155,10 @@ def picture_of_map(
         "signed": limits symmetric about zero; "range": min to max.
     max_side : int
         Longest side of the encoded picture for large maps.
+    colorbar : (low, high), optional
+        Draw the colour bar under the map in the same picture (RGBA), with
+        pointed ends where values below/above the limits saturate
+        (:func:`colorbar_rows`). One picture on the page instead of two.
     """
     values = np.asarray(values, dtype=np.float32)  # (H, W)
     if vmin is None or vmax is None:
@@ -134,6 +170,10 @@ def picture_of_map(
     rgb = lut(cmap)[idx]  # (h, w, 3)
     if max(values.shape) < MIN_DISPLAY_SIDE:
         rgb = _fit(rgb, max_side)
+    if colorbar is not None:
+        opaque = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
+        bar = colorbar_rows(rgb.shape[1], cmap, low=colorbar[0], high=colorbar[1])
+        rgb = np.concatenate([opaque, bar], axis=0)  # (h + gap + bar, w, 4)
     return Picture(encode_png(rgb), values.shape[0], values.shape[1], vmin, vmax, cmap)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from tests.readers import scale_captions
 
 PAGE = "lessons/batchnorm.py"
 TOL = 6e-5  # the page shows 4 decimals
@@ -248,10 +249,6 @@ def test_batchnorm2d_statistics_match_a_rebuilt_batch(page):
     np.testing.assert_allclose(table["batch var (÷ N·H·W)"], shown.last_stats.batch_var, atol=TOL)
     np.testing.assert_allclose(table["running_mean"], bn.running_mean, atol=TOL)
     np.testing.assert_allclose(table["running_var"], bn.running_var, atol=TOL)
-
-
-def scale_captions(at) -> list[str]:
-    return [c.value for c in at.caption if c.value.startswith("colour scale:")]
 
 
 @pytest.mark.parametrize("boost", [False, True])

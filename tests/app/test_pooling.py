@@ -7,6 +7,7 @@ import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from tests.readers import scale_captions
 from ui import plots_pooling, stepview
 from ui.state import CURRENT_IMAGE
 from vizlib.conv import format_number
@@ -236,7 +237,7 @@ def test_before_and_after_share_a_scale_that_follows_boost(app, boost, relu):
     both = np.abs(np.concatenate([fmap.ravel(), vizlib.max_pool2d(fmap, 2).ravel()]))
     limit = format_number(np.percentile(both, 99) if boost else np.max(both))
     assert format_number(np.percentile(both, 99)) != format_number(np.max(both))
-    scales = [c.value for c in page.caption if c.value.startswith("colour scale:")]
+    scales = scale_captions(page)
     assert len(scales) == 2  # the map and the pooled map
     low = "0" if relu else f"-{limit}"  # signed: ±limit; after ReLU: 0 to the limit
     for caption in scales:

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 import vizlib
 from tests.app.conftest import APP, TIMEOUT, no_exceptions, open_page
+from tests.readers import scale_captions
 from ui import share
 from vizlib.conv import format_number
 
@@ -211,7 +212,7 @@ def test_boost_travels_and_follows_presentation_mode_by_default(params, present,
     magnitudes = np.abs(vizlib.conv2d(grid, vizlib.KERNELS["edge_detector"].weights))
     limit = format_number(np.percentile(magnitudes, 99) if boost else np.max(magnitudes))
     assert format_number(np.percentile(magnitudes, 99)) != format_number(np.max(magnitudes))
-    scales = [c.value for c in at.caption if c.value.startswith("colour scale:")]
+    scales = scale_captions(at)
     assert scales and all(re.search(rf"→ (≥ )?{re.escape(limit)}\b", c) for c in scales)
     # The link written back is the shortest that brings the same view back.
     wanted = {"src": "grid"} | ({"present": "1"} if present else {})

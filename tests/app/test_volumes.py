@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from tests.readers import scale_captions
 from vizlib.conv import format_number
 
 PAGE = "lessons/volumes.py"
@@ -182,7 +183,7 @@ def test_tutorial_grid_has_depth_one(page):
 
 def scale_limits(at: AppTest) -> list[str]:
     """The upper colour limit written under each map ("… → ≥ 1.23 …")."""
-    scales = [c.value for c in at.caption if c.value.startswith("colour scale:")]
+    scales = scale_captions(at)
     return [re.search(r"→ (?:≥ )?(\S+?)(?:[ ;]|$)", text).group(1) for text in scales]
 
 
@@ -196,7 +197,7 @@ def test_shared_scale_follows_boost(app, boost):
     expected = np.percentile(magnitudes, 99) if boost else np.max(magnitudes)
     assert np.percentile(magnitudes, 99) < 0.9 * np.max(magnitudes)  # the two cases differ
     assert scale_limits(app) == [format_number(expected)] * 3  # one shared limit
-    saturate = [c.value for c in app.caption if "colours saturate beyond" in c.value]
+    saturate = [c for c in scale_captions(app) if "colours saturate beyond" in c]
     if boost:  # the map holding the max says its colours saturate, and how far values go
         assert saturate and all("(the shared limit: the 99th percentile" in s for s in saturate)
         assert any(f"max |value| is {format_number(np.max(magnitudes))}" in s for s in saturate)

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from tests.readers import scale_captions
 from vizlib.conv import format_number
 
 PAGE = "lessons/why_convolutions.py"
@@ -178,7 +179,7 @@ def test_whole_image_maps_share_a_scale_that_follows_boost(app, boost):
     both = both_maps(x, 1, 2)
     limit = format_number(np.percentile(both, 99) if boost else np.max(both))
     assert format_number(np.percentile(both, 99)) != format_number(np.max(both))
-    scales = [c.value for c in app.caption if c.value.startswith("colour scale:")]
+    scales = scale_captions(app)
     assert len(scales) == 4  # conv(x), conv(shift(x)), shift(conv(x)), the difference
     for caption in scales:
         assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption

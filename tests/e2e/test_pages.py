@@ -75,7 +75,7 @@ def test_presentation_mode_boosts_the_feature_map_and_says_so(page, server_url):
     open_page(page, server_url, "?present=1")
     boost = sidebar(page).get_by_role("switch", name="Boost map contrast")
     assert boost.is_checked()
-    scale = page.get_by_test_id("stCaptionContainer").filter(has_text="colour scale:").first
+    scale = page.get_by_test_id("stImageCaption").filter(has_text="Colour scale:").first
     text = shown_text(scale)
     assert "colours saturate beyond ±" in text and "99th percentile of |value|" in text, text
     assert "≥ " in text and "the max |value| is" in text, text

@@ -12,6 +12,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.readers import image_captions, scale_captions
 from ui import panels, render
 from vizlib.conv import format_number as fmt
 
@@ -134,6 +135,35 @@ def test_colour_bar_ends_point_where_values_saturate():
     np.testing.assert_array_equal(high[7, :256, :3], table)
 
 
+def test_map_picture_carries_its_colour_bar_underneath():
+    """show_map's one picture: the map's own pixels on top, the colour bar below it."""
+    values = _photo_like_map()  # (60, 50): enlarged ×6 to 360×300
+    table = render.lut("RdBu_r")
+    plain = _pixels(panels.map_picture(values).png)  # the map alone
+    pic = panels.map_picture(values, boost=True, colorbar=True)
+    both = _pixels(pic.png)
+    h, w = plain.shape[:2]
+    assert both.shape[1] == w and both.shape[0] > h
+    boosted = _pixels(panels.map_picture(values, boost=True).png)
+    np.testing.assert_array_equal(both[:h], boosted)  # the map itself is unchanged
+    assert np.all(both[:h, :, 3] == 255)
+    bar = both[h:]
+    assert np.all(bar[0, :, 3] == 0)  # a transparent gap first
+    middle = bar[(bar[..., 3] == 255).any(axis=1)]  # rows of the bar
+    row = middle[len(middle) // 2]
+    opaque = np.flatnonzero(row[:, 3] == 255)
+    assert row[opaque[0], :3].tolist() == table[0].tolist()  # left end: vmin's colour
+    assert row[opaque[-1], :3].tolist() == table[255].tolist()  # right end: vmax's colour
+    # boosted: both ends saturate, so both tips are drawn out to the picture's edges
+    assert opaque[0] == 0 and opaque[-1] == w - 1
+    assert panels.saturated_ends(values, pic.vmin, pic.vmax) == (True, True)
+
+    unboosted = _pixels(panels.map_picture(values, colorbar=True).png)[h:]
+    rows = unboosted[(unboosted[..., 3] == 255).any(axis=1)]
+    tipless = rows[len(rows) // 2]
+    assert tipless[0, 3] == 0 and tipless[-1, 3] == 0  # no values beyond: no tips
+
+
 # ------------------------------------------------------------------ in a Streamlit run
 
 SCRIPT = """
@@ -161,7 +191,10 @@ def at(tmp_path):
 
 
 def _scale_caption(at) -> str:
-    return next(c.value for c in at.caption if c.value.startswith("colour scale"))
+    (caption,) = image_captions(at)  # one picture: the map with its colour bar
+    assert caption.startswith("Feature map (60×50; min ")
+    (scale,) = scale_captions(at)
+    return scale
 
 
 def test_show_map_follows_the_boost_switch_and_presentation_mode(at):
