@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-__all__ = ["BOOST_KEY", "KEY", "STYLE", "is_boosted", "is_on", "prose", "toggle"]
+__all__ = ["BOOST_KEY", "KEY", "STYLE", "is_boosted", "is_on", "prose", "section", "toggle"]
 
 KEY = "present.on"
 BOOST_KEY = "present.boost"
@@ -95,3 +95,19 @@ def prose(text: str, container=None) -> None:
     """An explanatory paragraph: shown normally, left out in presentation mode."""
     if not is_on():
         (container if container is not None else st).markdown(text)
+
+
+def section(title: str, text: str = "", *, level: int = 2, container=None) -> None:
+    """A heading and its explanatory paragraph(s) as ONE markdown element.
+
+    ``level`` 1–4 is the heading level (2 as ``st.header``, 3 as
+    ``st.subheader``). ``text`` is prose: left out in presentation mode, like
+    :func:`prose`. One element instead of two, and a markdown heading costs the
+    browser about half of an ``st.header`` on every rerun.
+    """
+    if not 1 <= level <= 4:
+        raise ValueError(f"heading level must be 1 to 4, not {level}")
+    body = f"{'#' * level} {title}"
+    if text and not is_on():
+        body += f"\n\n{text}"
+    (container if container is not None else st).markdown(body)

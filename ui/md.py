@@ -1,0 +1,57 @@
+"""Markdown text for the page: escaped values, tables, one call for several blocks.
+
+Every element costs the browser time on every rerun (React re-renders the
+whole page per batch of deltas; see ``benchmarks/bench_element_costs.py``), and
+several paragraphs in ONE ``st.markdown`` cost about as much as one. So a
+section's heading and prose, or a small table of numbers, are written as
+markdown text here and sent as one element.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = ["escape", "table"]
+
+# Characters that markdown would interpret inside a line (emphasis, code, links, HTML,
+# table cells, strike-through), Streamlit's $…$ LaTeX, and the ":" that opens its
+# :material/…: icons, :smile: emoji and :red[…] colours. Numbers such as "-1.5" pass unchanged.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$]|:(?=[A-Za-z]))")
+
+
+def escape(text: object) -> str:
+    """``text`` as literal markdown: no emphasis, links, LaTeX, HTML or table breaks."""
+    return _SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def table(
+    cells: Sequence[Sequence[object]],
+    header: Sequence[object],
+    *,
+    index: Sequence[object] | None = None,
+    corner: object = "",
+    align: str = "right",
+) -> str:
+    """A markdown table of ``cells`` (rows of already formatted values), all escaped.
+
+    ``header`` names the columns; ``index`` (optional) names the rows in a first
+    column headed ``corner``. ``align`` ("left", "right", "center") applies to
+    the value columns; the index column is left-aligned.
+    """
+    rule = {"left": ":---", "right": "---:", "center": ":---:"}[align]
+    heads = [escape(h) for h in header]
+    rules = [rule] * len(heads)
+    if index is not None:
+        if len(index) != len(cells):
+            raise ValueError(f"{len(index)} row names for {len(cells)} rows")
+        heads, rules = [escape(corner) or " ", *heads], [":---", *rules]
+    lines = ["| " + " | ".join(heads) + " |", "| " + " | ".join(rules) + " |"]
+    for r, row in enumerate(cells):
+        if len(row) != len(header):
+            raise ValueError(f"row {r} has {len(row)} cells for {len(header)} columns")
+        values = [escape(v) for v in row]
+        if index is not None:
+            values = [escape(index[r]), *values]
+        lines.append("| " + " | ".join(values) + " |")
+    return "\n".join(lines)
