@@ -13,9 +13,13 @@ PORT   ?= 8501
 run: $(VENV)/.runtime
 	OPENBLAS_NUM_THREADS=1 $(PY) -m streamlit run app.py --server.port=$(PORT)
 
+# pytest-xdist: TEST_WORKERS processes (each e2e file stays on one of them, with its own
+# server and browser); TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev $(VENV)/.torch browser
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
