@@ -444,6 +444,10 @@ def query_for(page: str | None) -> dict[str, str]:
     return out
 
 
+#: Session key of the "Link to this view" expander's open state.
+LINK_OPEN = "share.link.open"
+
+
 def write_to_url(page: str | None = None) -> dict[str, str]:
     """Mirror the current settings of ``page`` in ``st.query_params``.
 
@@ -467,7 +471,12 @@ def write_to_url(page: str | None = None) -> dict[str, str]:
 
 
 def link_box(page: str | None, container=None) -> str:
-    """Show the address of this view to copy (``st.code`` has a copy button)."""
+    """Show the address of this view to copy (``st.code`` has a copy button).
+
+    Inside an expander drawn only while it is open (``on_change="rerun"``, key
+    :data:`LINK_OPEN`): closed, it costs every rerun one element, not three.
+    The browser's own address bar holds the same link (:func:`write_to_url`).
+    """
     c = container if container is not None else st.sidebar
     query = urlencode(query_for(page), safe=",;")
     base = (st.context.url or "").rstrip("/")
@@ -475,10 +484,12 @@ def link_box(page: str | None, container=None) -> str:
         base = base[: -len(page) - 1]
     path = f"{base}/{page}" if page else (base or "/")
     link = path + (f"?{query}" if query else "")
-    with c.expander("Link to this view", icon=":material/link:"):
-        st.caption(
-            "Copy this address (button at the right of the box): it opens this page with "
-            "the same image and settings. Uploads and webcam pictures stay on your computer."
-        )
-        st.code(link, language=None, wrap_lines=True)
+    box = c.expander("Link to this view", icon=":material/link:", key=LINK_OPEN, on_change="rerun")
+    if box.open:
+        with box:
+            st.caption(
+                "Copy this address (button at the right of the box): it opens this page with "
+                "the same image and settings. Uploads and webcam pictures stay on your computer."
+            )
+            st.code(link, language=None, wrap_lines=True)
     return link

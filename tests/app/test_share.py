@@ -148,9 +148,12 @@ def test_pooling_settings_travel():
                                "pool_stride": "1"}  # fmt: skip
 
 
-def test_link_box_shows_the_page_and_query():
+def test_link_box_shows_the_page_and_query_once_opened():
     at = _open({"stride": "2"})
-    links = [c.value for c in at.code if c.value.endswith("convolution?stride=2")]
+    assert not [c for c in at.sidebar.code if "convolution?" in c.value]  # closed: not drawn
+    at.session_state[share.LINK_OPEN] = True  # the student opens "Link to this view"
+    at.run()
+    links = [c.value for c in at.sidebar.code if c.value.endswith("convolution?stride=2")]
     assert len(links) == 1
 
 

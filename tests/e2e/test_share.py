@@ -38,8 +38,11 @@ def test_a_shared_link_reproduces_the_view(browser, page, server_url):
         assert exception_count(other) == 0
         assert _main_codes(other)[0] == written
         assert _number_input(other, "Stride").input_value() == "2"
-        sidebar_code = other.get_by_test_id("stSidebar").get_by_test_id("stCode")
-        shown = sidebar_code.first.text_content()  # inside the closed "Link to this view"
+        side = other.get_by_test_id("stSidebar")
+        side.get_by_text("Link to this view").click()  # drawn once opened
+        sidebar_code = side.get_by_test_id("stCode")
+        sidebar_code.first.wait_for()
+        shown = sidebar_code.first.text_content()
         assert shown.startswith(server_url + "/convolution?") and "stride=2" in shown
     finally:
         fresh.close()
