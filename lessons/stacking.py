@@ -12,11 +12,10 @@ pipeline as PyTorch code. Every number comes from vizlib.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, pipeline, plots_stacking, presentation
+from ui import cached, md, pipeline, plots_stacking, presentation
 from ui.kernel_editor import select_kernel
 from ui.pipeline import KINDS, SOURCES, Stage
 from ui.state import current_image
@@ -54,16 +53,16 @@ def stage_controls(i: int, c, editors) -> Stage:
     kind = c.selectbox(f"Stage {i}", tuple(KINDS), format_func=KINDS.get, key=key(i, "kind"))
     if kind == "conv":
         source = c.radio("Weights", tuple(SOURCES), format_func=SOURCES.get, key=key(i, "source"))
-        s1, s2, s3 = c.columns(3)
-        stride = s1.selectbox("Stride", (1, 2, 3, 4), key=key(i, "stride"))
-        padding = s2.selectbox("Padding", tuple(range(6)), key=key(i, "padding"))
-        dilation = s3.selectbox("Dilation", (1, 2, 3), key=key(i, "dilation"))
+        # One control under the other: a row of columns inside this column would cost the
+        # browser about 7 layout elements per row on every rerun.
+        stride = c.selectbox("Stride", (1, 2, 3, 4), key=key(i, "stride"))
+        padding = c.selectbox("Padding", tuple(range(6)), key=key(i, "padding"))
+        dilation = c.selectbox("Dilation", (1, 2, 3), key=key(i, "dilation"))
         common = {"stride": stride, "padding": padding, "dilation": dilation}
         if source == "random":
-            r1, r2, r3 = c.columns(3)
-            filters = r1.selectbox("Filters F", tuple(range(1, 17)), key=key(i, "filters"))
-            size = r2.selectbox("Size", (1, 3, 5, 7), key=key(i, "size"))
-            seed = int(r3.number_input("Seed", 0, 9999, step=1, key=key(i, "seed")))
+            filters = c.selectbox("Filters F", tuple(range(1, 17)), key=key(i, "filters"))
+            size = c.selectbox("Size", (1, 3, 5, 7), key=key(i, "size"))
+            seed = int(c.number_input("Seed", 0, 9999, step=1, key=key(i, "seed")))
             c.caption(
                 f"{filters} filter(s) of C×{size}×{size} seeded random weights, like a new "
                 "untrained nn.Conv2d; C is the depth of this stage's input."
@@ -96,8 +95,7 @@ def stage_controls(i: int, c, editors) -> Stage:
             key=key(i, "act"),
         )
         act = vizlib.ACTIVATIONS[slug]
-        c.markdown(f"`f(x) = {act.formula}`")
-        c.caption(act.description)
+        c.markdown(f"`f(x) = {act.formula}`  \n:small[{act.description}]")
         return Stage("act", activation=slug)
     if kind == "pool":
         mode = c.radio(
@@ -107,9 +105,8 @@ def stage_controls(i: int, c, editors) -> Stage:
             key=key(i, "mode"),
             horizontal=True,
         )
-        p1, p2 = c.columns(2)
-        size = p1.selectbox("Kernel size", tuple(range(1, 9)), key=key(i, "pool_size"))
-        stride = p2.selectbox(
+        size = c.selectbox("Kernel size", tuple(range(1, 9)), key=key(i, "pool_size"))
+        stride = c.selectbox(
             "Stride",
             tuple(range(9)),
             format_func=lambda s: "= k" if s == 0 else str(s),
@@ -147,7 +144,7 @@ presentation.prose(
 )
 
 # --------------------------------------------------------------------------- 1. pipeline
-st.header("1 · Assemble a pipeline")
+presentation.section("1 · Assemble a pipeline")
 n_stages = st.radio(
     "Number of stages", tuple(range(1, MAX_STAGES + 1)), key=f"{K}.n", horizontal=True
 )
@@ -159,7 +156,7 @@ EDITED = [
     if st.session_state.get(key(i, "kind")) == "conv"
     and st.session_state.get(key(i, "source")) == "edited"
 ]
-editors = st.columns(2)
+editors = st.columns(2) if EDITED else None  # drawn only when a stage needs an editor
 stages = [stage_controls(i, columns[i - 1], editors) for i in range(1, n_stages + 1)]
 for c in columns[n_stages:]:
     c.caption("(not used: raise “Number of stages”)")
@@ -169,25 +166,22 @@ ok = [r for r in results if r.output is not None]
 failed = next((r for r in results if r.error is not None), None)
 
 # --------------------------------------------------------------------------- 2. maps
-st.header("2 · The maps after every stage")
-top1, top2 = st.columns([1, 3])
-shown = top1.slider(
+st.markdown(
+    "## 2 · The maps after every stage\n\n"
+    "Each stage's channels share one colour scale centred at 0 (white), blue for negative "
+    "and red for positive values, so the channels of a stage compare fairly. Shapes are "
+    "(C, H, W): channels, rows, columns.\n\n"
+    f"**Input (C, H, W): {shape_text(x.shape)}**, the volume every stage below starts from."
+)
+shown = st.slider(
     "Channels drawn per stage",
     1,
     8,
     key=f"{K}.shown",
     help="Every channel is computed; at most this many are drawn.",
+    width=320,
 )
-top2.caption(
-    "Each stage's channels share one colour scale centred at 0 (white), blue for negative "
-    "and red for positive values, so the channels of a stage compare fairly. Shapes are "
-    "(C, H, W): channels, rows, columns."
-)
-i1, i2 = st.columns([1, 3])
-panels.show_image(i1, image.pixels, f"Input: {image.label}", max_side=360)
-i2.markdown(
-    f"**Input (C, H, W): {shape_text(x.shape)}**, the volume every stage below starts from."
-)
+plots_stacking.show_input(st, image.pixels, f"Input: {image.label}")
 
 
 def shape_arithmetic(r) -> str:
@@ -215,8 +209,9 @@ for r in results:
     i = r.index + 1
     s = r.stage
     name = pipeline.label(s, r.in_shape[0])
-    st.subheader(f"Stage {i} · {name}")
+    heading = f"### Stage {i} · {md.escape(name)}"
     if r.error is not None:
+        st.markdown(heading)
         st.error(
             f"Stage {i} ({KINDS[s.kind]}) cannot run on its input of shape (C, H, W) = "
             f"{shape_text(r.in_shape)}. vizlib says: {r.error}"
@@ -232,7 +227,7 @@ for r in results:
             )
         )
         break
-    # One line of shapes and counts, then the size formula: one element, not a row of metrics.
+    # Heading, one line of shapes and counts, the size formula: one element, not a row of metrics.
     facts = (
         f"**Stage {i}:** input (C, H, W) **{shape_text(r.in_shape)}** → output "
         f"**{shape_text(r.output.shape)}**"
@@ -250,37 +245,38 @@ for r in results:
         )
     elif s.kind == "pool":
         facts += f"; values: **{int(np.prod(r.in_shape)):,}** in, **{r.output.size:,}** out"
-    st.markdown(f"{facts}.  \n{shape_arithmetic(r)}")
+    text = f"{heading}\n\n{facts}.  \n{shape_arithmetic(r)}"
     if s.kind == "bn":
         stats = r.stats
-        n_vals = stats.count
-        st.markdown(
-            f"Train mode normalises each channel with the mean and variance of **this batch**. "
+        text += (
+            "\n\nTrain mode normalises each channel with the mean and variance of **this batch**. "
             f"The batch is this one image (N = 1), so each channel's statistics come from its "
-            f"N·H·W = 1·{r.in_shape[1]}·{r.in_shape[2]} = {n_vals:,} values: fine while "
+            f"N·H·W = 1·{r.in_shape[1]}·{r.in_shape[2]} = {stats.count:,} values: fine while "
             "H·W > 1. (With a 1×1 map a channel would hold one value, variance 0, and vizlib "
             "refuses as PyTorch does.) In a real network the batch holds many images, and eval "
-            "mode uses the running averages instead (see the Batch normalization lesson)."
+            "mode uses the running averages instead (see the Batch normalization lesson).\n\n"
+            + md.table(
+                [
+                    [format_number(v) for v in row]
+                    for row in zip(
+                        stats.batch_mean,
+                        stats.batch_var,
+                        r.output.mean(axis=(1, 2)),
+                        r.output.var(axis=(1, 2)),
+                        strict=True,
+                    )
+                ],
+                ["mean (before)", "variance (biased)", "after: mean", "after: variance"],
+                index=range(1, len(stats.batch_mean) + 1),
+                corner="channel",
+            )
         )
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "channel": np.arange(1, len(stats.batch_mean) + 1),
-                    "mean (before)": [format_number(v) for v in stats.batch_mean],
-                    "variance (biased)": [format_number(v) for v in stats.batch_var],
-                    "after: mean": [format_number(v) for v in r.output.mean(axis=(1, 2))],
-                    "after: variance": [format_number(v) for v in r.output.var(axis=(1, 2))],
-                }
-            ),
-            hide_index=True,
-            width="content",
-        )
+    st.markdown(text)
     plots_stacking.show_stage_maps(
         st, cached.digest(r.output), r.output, f"Stage {i} output", shown=shown
     )
 
 # --------------------------------------------------------------------------- 3. activations
-st.header("3 · Activation functions: what they do to the values")
 act_result = next((r for r in ok if r.stage.kind == "act"), None)
 conv_result = next((r for r in ok if r.stage.kind == "conv"), None)
 if act_result is not None:
@@ -313,6 +309,7 @@ def counts_text(s) -> list[str]:
 
 neg0, zero0, pos0 = counts_text(s0)
 st.markdown(
+    "## 3 · Activation functions: what they do to the values\n\n"
     f"Applied to {where}: {total:,} values of shape {shape_text(before.shape)}. A convolution's "
     "output is signed: negative where the filter finds the *opposite* of its pattern. Each "
     "activation reshapes that distribution value by value.\n\n"
@@ -393,17 +390,19 @@ def receptive_field_part() -> None:
         st.session_state.setdefault(name, top // 2)
         if st.session_state[name] > top:
             st.session_state[name] = top
-    u1, u2, u3 = st.columns([1, 1, 2])
+    unit_row = st.container(horizontal=True, gap="medium")  # two inputs, no columns
     row = int(
-        u1.number_input(
-            f"Unit row (0 to {Ho - 1})", 0, Ho - 1, key=f"{K}.row", help="In the output"
+        unit_row.number_input(
+            f"Unit row (0 to {Ho - 1})",
+            0,
+            Ho - 1,
+            key=f"{K}.row",
+            help="In the output",
+            width=220,
         )
     )
-    col = int(u2.number_input(f"Unit column (0 to {Wo - 1})", 0, Wo - 1, key=f"{K}.col"))
-    u3.markdown(
-        f"Follow unit ({row}, {col}) of stage {final.index + 1}'s output "
-        f"{shape_text(final.output.shape)} back to the input. For the earlier stages the outline "
-        "shows the unit at the same place: the one whose field is centred nearest to it."
+    col = int(
+        unit_row.number_input(f"Unit column (0 to {Wo - 1})", 0, Wo - 1, key=f"{K}.col", width=220)
     )
 
     field = receptive_field(layers)
@@ -412,6 +411,9 @@ def receptive_field_part() -> None:
     feeding = int(mask.sum())
 
     st.markdown(
+        f"Follow unit ({row}, {col}) of stage {final.index + 1}'s output "
+        f"{shape_text(final.output.shape)} back to the input. For the earlier stages the outline "
+        "shows the unit at the same place: the one whose field is centred nearest to it.\n\n"
         f"**Receptive field after stage {final.index + 1}: {field.size[0]}×{field.size[1]} "
         f"pixels**; input pixels that feed this unit: **{feeding:,}**, "
         f"**{100 * feeding / (H * W):.2f}%** of the image."
@@ -446,17 +448,17 @@ def receptive_field_part() -> None:
         prev_size, prev_jump = f_d.size, f_d.jump
         clipped = r0 < 0 or c0 < 0 or r1 > H or c1 > W
         table.append(
-            {
-                "stage": f"{depth}: {KINDS[r.stage.kind]}",
-                "output (C, H, W)": shape_text(r.output.shape),
-                "field r×r": f"{f_d.size[0]}×{f_d.size[1]}",
-                "jump j": f"{f_d.jump[0]}×{f_d.jump[1]}",
-                "unit (row, col)": str(unit),
-                "input rows": f"{r0} … {r1 - 1}",
-                "input cols": f"{c0} … {c1 - 1}",
-                "outline": colour or "(same as before)",
-                "note": "reaches into the padding" if clipped else "",
-            }
+            [
+                f"{depth}: {KINDS[r.stage.kind]}",
+                shape_text(r.output.shape),
+                f"{f_d.size[0]}×{f_d.size[1]}",
+                f"{f_d.jump[0]}×{f_d.jump[1]}",
+                str(unit),
+                f"{r0} … {r1 - 1}",
+                f"{c0} … {c1 - 1}",
+                colour or "(same as before)",
+                "reaches into the padding" if clipped else "",
+            ]
         )
 
     # A zoom around the last field (with a margin), so small fields are visible.
@@ -471,43 +473,62 @@ def receptive_field_part() -> None:
     elif zoom == ((0, H), (0, W)):  # the whole (small) input: nothing to zoom into
         zoom = None
     legend_text = "; ".join(legend) if legend else "none"
-    p1, p2, p3 = st.columns([4, 4, 3])
     mask_key = cached.digest(mask)
-    png = plots_stacking.receptive_field_png(
-        image.key, tuple(boxes), mask_key, None, image.pixels, mask, side=480
-    )
-    panels.show_png(
-        p1,
-        png,
+    pngs = [
+        plots_stacking.receptive_field_png(
+            image.key, tuple(boxes), mask_key, None, image.pixels, mask, side=480
+        )
+    ]
+    captions = [
         f"Whole input {H}×{W}: the receptive fields of unit ({row}, {col}) of stage "
         f"{final.index + 1} and of the units at the same place after each earlier stage "
-        f"(outlines: {legend_text}). Dimmed pixels cannot reach the unit.",
-    )
+        f"(outlines: {legend_text}). Dimmed pixels cannot reach the unit."
+    ]
     if zoom is not None:
         (z0, z1), (y0, y1) = zoom
-        png = plots_stacking.receptive_field_png(
-            image.key, tuple(boxes), mask_key, zoom, image.pixels, mask, side=480
+        pngs.append(
+            plots_stacking.receptive_field_png(
+                image.key, tuple(boxes), mask_key, zoom, image.pixels, mask, side=480
+            )
         )
-        panels.show_png(
-            p2,
-            png,
+        captions.append(
             f"Zoom: input rows {z0} … {z1 - 1}, cols {y0} … {y1 - 1} (each input pixel is a "
-            f"block). Outlines: {legend_text}.",
+            f"block). Outlines: {legend_text}."
         )
-    with p3:
-        presentation.prose(
-            "**The recurrence** (per axis; r = field size, j = jump: how many input pixels "
-            "apart two neighbouring units' fields start):\n\n"
-            "r_new = r + (k − 1)·d·j, j_new = j·s, starting from r = 1, j = 1 on the input."
+    # Both pictures in ONE st.image call: one element, side by side.
+    st.image(pngs, caption=captions, width=400, output_format="PNG", alt=captions)
+    recurrence_intro = (
+        ""
+        if presentation.is_on()
+        else "**The recurrence** (per axis; r = field size, j = jump: how many input pixels "
+        "apart two neighbouring units' fields start): "
+        "r_new = r + (k − 1)·d·j, j_new = j·s, starting from r = 1, j = 1 on the input.\n\n"
+    )
+    st.markdown(
+        recurrence_intro
+        + "\n".join(recurrence)
+        + "\n\n"
+        + md.table(
+            table,
+            [
+                "stage",
+                "output (C, H, W)",
+                "field r×r",
+                "jump j",
+                "unit (row, col)",
+                "input rows",
+                "input cols",
+                "outline",
+                "note",
+            ],
+            align="left",
         )
-        st.markdown("\n".join(recurrence))
-        st.caption(
-            "Stride and pooling multiply the jump, so every later layer's kernel covers more "
-            "input pixels per tap: that is why fields grow fast after pooling. Padding shifts a "
-            "field outwards; the part outside the image reads zeros. A dilation, or a stride "
-            "longer than the kernel, leaves gaps: count the pixels that feed the unit against r×r."
-        )
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+        + "\n\n:small[Stride and pooling multiply the jump, so every later layer's kernel "
+        "covers more input pixels per tap: that is why fields grow fast after pooling. Padding "
+        "shifts a field outwards; the part outside the image reads zeros. A dilation, or a "
+        "stride longer than the kernel, leaves gaps: count the pixels that feed the unit against "
+        "r×r.]"
+    )
 
 
 if ok:
@@ -516,7 +537,6 @@ else:
     st.info("No stage has an output yet, so there is no unit to follow.")
 
 # --------------------------------------------------------------------------- 5. hierarchy
-st.header("5 · A hierarchy of features")
 conv_depths = [
     (depth, receptive_field(layers[:depth]))
     for depth, r in enumerate(ok, start=1)
@@ -563,6 +583,7 @@ if first_conv is not None:
     )
 small = conv_depths[0][1].size[0] if conv_depths else 3
 st.markdown(
+    "## 5 · A hierarchy of features\n\n"
     "What a unit *can* respond to is limited by what it sees:\n"
     + ("\n".join(lines) + "\n" if lines else "")
     + f"- A {small}×{small} field can hold an edge, a spot or a change of colour, not an eye. A "
@@ -587,7 +608,6 @@ st.warning(
 )
 
 # --------------------------------------------------------------------------- 6. PyTorch
-st.header("6 · As PyTorch code")
 code = ["import torch", "import torch.nn as nn", "", "model = nn.Sequential("]
 for r in results:
     line = pipeline.torch_line(r.stage, r.in_shape[0])
@@ -617,8 +637,9 @@ code += [
 for r in ok:
     torch_name = pipeline.torch_line(r.stage, r.in_shape[0]).split("(")[0].removeprefix("nn.")
     code.append(f"# {torch_name} {shape_text((1, *r.output.shape))}")
-st.code("\n".join(code), language="python")
-st.caption(
+st.markdown(
+    "## 6 · As PyTorch code\n\n"
     "The shapes in the comments are the ones computed on this page, with the batch "
     "dimension N = 1 in front. nn.BatchNorm2d is in train mode by default, as here."
 )
+st.code("\n".join(code), language="python")

@@ -1,6 +1,7 @@
 """Pictures and charts for the stacking lesson.
 
-- feature maps of one stage on a shared colour scale (cached PNGs, one colour bar);
+- feature maps of one stage on a shared colour scale (cached PNGs, each with the
+  stage's colour bar under it, all sent in ONE ``st.image`` call);
 - histograms of values before and after the activations, and the activations'
   curves, as Vega-Lite specs (the browser draws them: a matplotlib figure costs
   35–80 ms per rerun on the 2-core server, a spec with 40 bins well under 1 ms).
@@ -11,23 +12,22 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import streamlit as st
-from PIL import Image
 
 from ui import panels, render
 from vizlib.conv import format_number
 
 __all__ = [
     "DEPTH_COLOURS",
+    "MAP_WIDTH",
     "PANEL_WIDTH",
     "activation_curves_spec",
     "after_histograms_spec",
     "histogram_rows",
     "histogram_spec",
     "receptive_field_png",
+    "show_input",
     "show_stage_maps",
 ]
 
@@ -48,19 +48,17 @@ _SIGN_COLOURS = {"negative": "#2166AC", "around 0": "#999999", "positive": "#B21
 # --------------------------------------------------------------------------- feature maps
 
 
-def _palette_png(index: np.ndarray, cmap: str) -> bytes:
-    """Encode (H, W) uint8 colour indices as a palette PNG (~3× less to compress than RGB)."""
-    index = np.ascontiguousarray(index, dtype=np.uint8)
-    image = Image.frombytes("P", index.shape[::-1], index.tobytes())
-    image.putpalette(render.lut(cmap).ravel().tolist())
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
-def _map_png(stage_digest: str, index: int, lim: float, _plane: np.ndarray) -> bytes:
-    """One channel on ``±lim`` (white = 0), enlarged by whole pixels when small."""
+def _map_png(
+    stage_digest: str, index: int, lim: float, ends: tuple[bool, bool], _plane: np.ndarray
+) -> bytes:
+    """One channel on ``±lim`` (white = 0) with the stage's colour bar under it, one PNG.
+
+    Small maps are enlarged by whole pixels, large ones thinned to about 360
+    pixels. ``ends`` (low, high) draws the bar's pointed ends where the stage's
+    values go beyond ``∓lim``. A transparent margin left and right keeps the
+    pictures of a row apart (``st.image`` lays a list out edge to edge).
+    """
     cmap = render.DIVERGING_CMAPS[0]
     plane = np.asarray(_plane, dtype=np.float32)  # (H, W)
     idx = np.clip((plane + lim) * (255.0 / (2 * lim)), 0, 255)
@@ -72,7 +70,17 @@ def _map_png(stage_digest: str, index: int, lim: float, _plane: np.ndarray) -> b
     elif longest > 360:
         step = int(np.ceil(longest / 360))
         idx = idx[::step, ::step]
-    return _palette_png(idx, cmap)
+    rgb = render.lut(cmap)[idx]  # (h, w, 3)
+    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
+    bar = render.colorbar_rows(rgba.shape[1], cmap, low=ends[0], high=ends[1])
+    picture = np.concatenate([rgba, bar], axis=0)  # (h + bar, w, 4)
+    margin = np.zeros((picture.shape[0], max(4, picture.shape[1] // 40), 4), np.uint8)
+    return render.encode_png(np.concatenate([margin, picture, margin], axis=1))
+
+
+#: Display width in pixels of one stage map: four in a row fit the main column of a
+#: 1280–1440-pixel screen with the sidebar open (a narrower one wraps the row).
+MAP_WIDTH = 220
 
 
 def show_stage_maps(
@@ -82,41 +90,44 @@ def show_stage_maps(
     title: str,
     *,
     shown: int,
-    per_row: int = 4,
     boost: bool | None = None,
+    width: int = MAP_WIDTH,
 ) -> None:
     """Draw the first ``shown`` channels of (C, H, W) ``maps`` on one colour scale.
 
+    Two elements: ONE ``st.image`` call with the list of pictures (each map
+    with the colour bar under it, a caption with its channel, shape, min and
+    max), then one caption that says what the colours mean. A list in one call
+    costs the browser about as much as one picture, a row of columns with one
+    picture each several times more, on every rerun.
+
     The scale is symmetric about 0 (white = 0), shared by the channels of this
-    stage so that their strengths compare; one colour bar underneath. Its limit
-    is ``max|value|`` over the stage, or with "Boost map contrast" (``boost``;
-    None follows the sidebar switch) the 99th percentile of ``|value|`` over
-    the stage, and the caption then says where colours saturate.
+    stage so that their strengths compare. Its limit is ``max|value|`` over the
+    stage, or with "Boost map contrast" (``boost``; None follows the sidebar
+    switch) the 99th percentile of ``|value|`` over the stage, and the caption
+    then says where colours saturate.
     ``stage_digest`` (``ui.cached.digest(maps)``) keys the cached pictures.
     """
     c, h, w = maps.shape
     lim = panels.color_limit(maps, boost=boost)
-    n = min(shown, c)
-    for start in range(0, n, per_row):
-        cols = container.columns(per_row)
-        for j, ch in enumerate(range(start, min(start + per_row, n))):
-            plane = maps[ch]  # (H, W)
-            png = _map_png(stage_digest, ch, lim, plane)
-            lo, hi = float(plane.min()), float(plane.max())
-            panels.show_png(
-                cols[j],
-                png,
-                f"{title}, channel {ch + 1} of {c} ({h}×{w}; min {format_number(lo)}, "
-                f"max {format_number(hi)})",
-            )
     low, high = bool(np.min(maps) < -lim), bool(np.max(maps) > lim)
-    bar, text = container.columns([1, 3], vertical_alignment="center")
-    panels.show_png(
-        bar,
-        panels.colorbar_png(render.DIVERGING_CMAPS[0], low=low, high=high),
-        None,
-        alt=f"colour bar for {title}: blue negative, white 0, red positive",
-    )
+    n = min(shown, c)
+    pngs, captions = [], []
+    for ch in range(n):
+        plane = maps[ch]  # (H, W)
+        pngs.append(_map_png(stage_digest, ch, lim, (low, high), plane))
+        lo, hi = float(plane.min()), float(plane.max())
+        captions.append(
+            f"{title}, channel {ch + 1} of {c} ({h}×{w}; min {format_number(lo)}, "
+            f"max {format_number(hi)})"
+        )
+    ends = " (pointed ends: values beyond saturate)" if low or high else ""
+    alts = [
+        f"{text}: blue negative, white 0, red positive; the stage's colour bar is under the "
+        f"map{ends}."
+        for text in captions
+    ]
+    container.image(pngs, caption=captions, width=width, output_format="PNG", alt=alts)
     more = f" Showing {n} of {c} channels (all {c} are computed)." if n < c else ""
     left = ("≤ " if low else "") + format_number(-lim)
     right = ("≥ " if high else "") + format_number(lim)
@@ -128,10 +139,24 @@ def show_stage_maps(
             f"percentile of |value| over this stage, boosted contrast); the max |value| is "
             f"{format_number(top)}."
         )
-    text.caption(
-        f"Colour scale for all channels of this stage: {left} (blue) ← 0 (white) "
-        f"→ {right} (red).{saturate}{more}"
+    container.caption(
+        f"Colour scale for all channels of this stage (the bar under each map): {left} (blue) "
+        f"← 0 (white) → {right} (red).{saturate}{more}"
     )
+
+
+def show_input(container, pixels: np.ndarray, title: str, *, width: int = MAP_WIDTH) -> None:
+    """The input image at the maps' width, captioned with its name and shape.
+
+    As :func:`ui.panels.show_image` (same picture and caption), at a fixed width.
+    """
+    pic = render.picture_of_image(pixels, max_side=360)
+    shape = "×".join(str(n) for n in pixels.shape)
+    extra = ""
+    if pic.vmin != 0.0 or pic.vmax != 1.0:
+        extra = f"; values {format_number(pic.vmin)}–{format_number(pic.vmax)} shown as black–white"
+    caption = f"{title} ({shape}{extra})"
+    container.image(pic.png, caption=caption, width=width, output_format="PNG", alt=caption)
 
 
 # --------------------------------------------------------------------------- charts
@@ -475,4 +500,7 @@ def receptive_field_png(
         colour = DEPTH_COLOURS[depth % len(DEPTH_COLOURS)][1]
         box = (((r0 - a0) * scale, (r1 - a0) * scale), ((c0 - b0) * scale, (c1 - b0) * scale))
         _outline(rgb, box, colour, width)
-    return render.encode_png(rgb)
+    # A transparent margin left and right: st.image lays a list of pictures edge to edge.
+    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
+    margin = np.zeros((rgba.shape[0], max(4, rgba.shape[1] // 40), 4), np.uint8)
+    return render.encode_png(np.concatenate([margin, rgba, margin], axis=1))

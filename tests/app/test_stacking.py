@@ -30,14 +30,32 @@ NEGATIVES_BEFORE = r"values < 0: \*\*([\d,]+)\*\* before"
 def stage_fact(at: AppTest, i: int, pattern: str) -> str | None:
     """A figure from stage ``i``'s line of shapes ("**Stage i:** input ... → output ...").
 
+    That line sits in the stage's markdown, under its "### Stage i · ..." heading.
     None when the page has no line for stage ``i`` (the stage did not run).
     """
-    line = next((m.value for m in at.markdown if m.value.startswith(f"**Stage {i}:**")), None)
+    lines = [line for m in at.markdown for line in m.value.splitlines()]
+    line = next((t for t in lines if t.startswith(f"**Stage {i}:**")), None)
     if line is None:
         return None
-    found = re.search(pattern, line.split("\n")[0])
+    found = re.search(pattern, line)
     assert found, (pattern, line)
     return found.group(1)
+
+
+def md_table(text: str, first_header: str) -> list[dict[str, str]]:
+    """The rows of the markdown table in ``text`` whose header starts with ``first_header``.
+
+    Cells are unescaped (``ui.md.table`` escapes markdown characters with ``\\``).
+    """
+    lines = text.splitlines()
+    start = next(k for k, t in enumerate(lines) if t.startswith(f"| {first_header} |"))
+    rows = []
+    for t in lines[start:]:
+        if not t.startswith("|"):
+            break
+        rows.append([re.sub(r"\\(.)", r"\1", c.strip()) for c in t.strip().strip("|").split(" | ")])
+    header, body = rows[0], rows[2:]
+    return [dict(zip(header, row, strict=True)) for row in body]
 
 
 def input_shape(at: AppTest) -> str:
@@ -219,7 +237,15 @@ def test_receptive_field_equals_vizlib(page):
     corner = receptive_field_mask((h, w), layers, 0, 0)
     assert corner.sum() < 64
     assert feeding(page) == f"{int(corner.sum()):,}"
-    assert "reaches into the padding" in str(page.dataframe[-1].value)
+    table = md_table(markdown(page), "stage")
+    assert [row["stage"] for row in table] == [
+        "1: Convolution",
+        "2: Activation",
+        "3: Pooling",
+        "4: Convolution",
+    ]
+    assert table[-1]["field r×r"] == "8×8" and table[-1]["unit (row, col)"] == "(0, 0)"
+    assert table[-1]["note"] == "reaches into the padding"
 
 
 def test_each_stage_type(page):
@@ -241,9 +267,13 @@ def test_each_stage_type(page):
         assert stage_fact(page, i, OUTPUT) == str(y.shape)
     assert stage_fact(page, 1, WEIGHTS) == str(w.shape)
     # The batch-norm table shows the statistics vizlib used (one row per channel).
-    table = page.dataframe[0].value
-    assert table["mean (before)"][0] == vizlib.conv.format_number(layer.last_stats.batch_mean[0])
-    assert table["variance (biased)"][0] == vizlib.conv.format_number(layer.last_stats.batch_var[0])
+    fmt = vizlib.conv.format_number
+    table = md_table(markdown(page), "channel")
+    assert len(table) == y3.shape[0]
+    assert table[0]["mean (before)"] == fmt(layer.last_stats.batch_mean[0])
+    assert table[0]["variance (biased)"] == fmt(layer.last_stats.batch_var[0])
+    assert table[0]["after: mean"] == fmt(y4[0].mean())
+    assert table[0]["after: variance"] == fmt(y4[0].var())
     assert "**Tanh** ✓ your pipeline" in markdown(page)
     assert activation_table(page)["Tanh"][1:4] == counts_cells(y2)  # tanh of its input y1
     code = torch_code(page)
