@@ -13,6 +13,7 @@ Every session key is namespaced by the caller's ``key`` (``"conv.kernel"``):
 ``{key}.editor_key``    the data editor's current widget key (tests write edits there)
 ``{key}.valid``         the last valid kernel
 ``{key}.paste``         the text box
+``{key}.paste_open``    whether the paste panel is open (its box is drawn only then)
 ``{key}.note``          a message left by a button for the next run
 
 The grid holds text cells so that a student can type ``1/9`` or ``-1``; cells
@@ -34,6 +35,7 @@ from vizlib.kernels import kernel_from_cells
 __all__ = ["MAX_SIDE", "editor_key", "load_kernel", "load_preset", "select_kernel"]
 
 MAX_SIDE = 11
+_SIZE_WIDTH = 140  # px: a size box with room for its − and + buttons
 
 
 def _cell_text(value: float) -> str:
@@ -159,8 +161,13 @@ def select_kernel(
     """
     _init(key, default)
     c = container
+    # Every element costs the browser time on every rerun: the preset and the size
+    # share one wrapping row, the buttons another (no columns), the preset's
+    # description and what is in use are one caption, and the paste box is drawn
+    # only while its panel is open.
     c.markdown(f"**{label}**")
-    slug = c.selectbox(
+    top = c.container(horizontal=True, vertical_alignment="bottom")
+    slug = top.selectbox(
         "Preset",
         list(vizlib.KERNELS),
         key=f"{key}.preset",
@@ -168,29 +175,20 @@ def select_kernel(
         on_change=_on_preset,
         args=(key,),
         help="Classic hand-designed kernels. Pick one, then edit its numbers below.",
+        width="stretch",
     )
     preset = vizlib.KERNELS[slug]
-    c.caption(preset.description)
-
-    size_rows, size_cols = c.columns(2)
-    size_rows.number_input(
-        "Rows",
-        min_value=1,
-        max_value=MAX_SIDE,
-        step=1,
-        key=f"{key}.rows",
-        on_change=_on_resize,
-        args=(key,),
-    )
-    size_cols.number_input(
-        "Columns",
-        min_value=1,
-        max_value=MAX_SIDE,
-        step=1,
-        key=f"{key}.cols",
-        on_change=_on_resize,
-        args=(key,),
-    )
+    for name, label_ in (("rows", "Rows"), ("cols", "Columns")):
+        top.number_input(
+            label_,
+            min_value=1,
+            max_value=MAX_SIDE,
+            step=1,
+            key=f"{key}.{name}",
+            on_change=_on_resize,
+            args=(key,),
+            width=_SIZE_WIDTH,
+        )
 
     base = st.session_state[f"{key}.base"]  # (kH, kW), exact
     texts = [[_cell_text(v) for v in row] for row in base]
@@ -229,14 +227,15 @@ def select_kernel(
 
     same = kernel.shape == preset.weights.shape and np.array_equal(kernel, preset.weights)
     c.caption(
+        f"{preset.description}\n\n"
         f"In use: {kernel.shape[0]}×{kernel.shape[1]}, weights sum to "
         f"{_cell_text(round(float(kernel.sum()), 12))}"
         + ("" if same else f" (edited from “{preset.name}”)")
         + ". Cells take numbers or fractions such as 1/9."
     )
 
-    b1, b2 = c.columns(2)
-    b1.button(
+    buttons = c.container(horizontal=True)
+    buttons.button(
         "Normalise to sum 1",
         key=f"{key}.normalise",
         on_click=_on_normalise,
@@ -244,7 +243,7 @@ def select_kernel(
         help="Divide every weight by their sum, so a flat patch keeps its brightness.",
         width="stretch",
     )
-    b2.button(
+    buttons.button(
         "Reset to preset",
         key=f"{key}.reset",
         on_click=_on_reset,
@@ -255,13 +254,16 @@ def select_kernel(
     if note is not None:
         kind, text = note
         getattr(c, kind)(text)
-    with c.expander("Paste a kernel as text"):
-        st.text_area(
-            "Rows separated by ; or new lines, numbers by spaces or commas",
-            key=f"{key}.paste",
-            placeholder="1 0 -1; 1 0 -1; 1 0 -1",
-            height=90,
-        )
-        st.button("Use this text", key=f"{key}.paste_go", on_click=_on_paste, args=(key,))
+    # Opening the panel reruns the page, which then draws the box (closed, it is one
+    # element instead of three).
+    with c.expander("Paste a kernel as text", key=f"{key}.paste_open", on_change="rerun") as panel:
+        if panel.open:
+            st.text_area(
+                "Rows separated by ; or new lines, numbers by spaces or commas",
+                key=f"{key}.paste",
+                placeholder="1 0 -1; 1 0 -1; 1 0 -1",
+                height=90,
+            )
+            st.button("Use this text", key=f"{key}.paste_go", on_click=_on_paste, args=(key,))
 
     return np.array(kernel, dtype=np.float64)

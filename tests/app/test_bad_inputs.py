@@ -276,6 +276,7 @@ def test_a_one_by_3000_strip_through_every_lesson(uploads):
 
 @pytest.fixture
 def conv(app):
+    app.session_state["conv.kernel.paste_open"] = True  # the paste panel, open
     return open_page(app, CONV)
 
 

@@ -69,6 +69,7 @@ def test_four_sessions_see_only_their_own_image_and_kernel():
         ).run()
     for at in sessions.values():
         at.switch_page("lessons/convolution.py")
+        at.session_state["conv.kernel.paste_open"] = True  # open the paste panel
         at.run()
     for i, at in sessions.items():
         at.text_area(key="conv.kernel.paste").set_value(KERNELS[i])

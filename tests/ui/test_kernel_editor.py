@@ -65,7 +65,26 @@ def test_resize_keeps_the_centre(at):
     np.testing.assert_array_equal(_kernel(at), [[0, 1, 0, -1, 0]])
 
 
+def test_paste_box_is_drawn_only_while_its_panel_is_open(at):
+    assert not at.sidebar.text_area  # closed: one element, no box
+    at.session_state["t.k.paste_open"] = True  # a student opens the panel
+    at.run()
+    assert at.sidebar.text_area(key="t.k.paste").label.startswith("Rows separated by ;")
+    assert at.sidebar.button(key="t.k.paste_go").label == "Use this text"
+
+
+def test_default_caption_names_the_preset_and_what_is_in_use(at):
+    caption = next(c.value for c in at.sidebar.caption if "In use:" in c.value)
+    preset = vizlib.KERNELS["vertical_edge"]
+    assert caption.startswith(preset.description + "\n\nIn use: 3×3, weights sum to 0.")
+    _edit(at, {0: {"1": "2"}})
+    caption = next(c.value for c in at.sidebar.caption if "In use:" in c.value)
+    assert f"In use: 3×3, weights sum to 1 (edited from “{preset.name}”)." in caption
+
+
 def test_paste_text(at):
+    at.session_state["t.k.paste_open"] = True
+    at.run()
     at.sidebar.text_area(key="t.k.paste").set_value("1 2; 3 4").run()
     at.sidebar.button(key="t.k.paste_go").click().run()
     np.testing.assert_array_equal(_kernel(at), [[1, 2], [3, 4]])
