@@ -9,7 +9,6 @@ versus convolution; the same layer as PyTorch code. Every number comes from vizl
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import vizlib
@@ -18,6 +17,7 @@ from ui import (
     exports,
     gif,
     kernel_editor,
+    md,
     panels,
     presentation,
     render,
@@ -79,14 +79,36 @@ def _picked(view: str, row: int, col: int, geometry: tuple) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _number_table(values: np.ndarray, precision: int = 3) -> pd.DataFrame:
-    """Values as text in a row/column-labelled table (what a student reads off)."""
+def _number_table(values: np.ndarray, precision: int = 3, *, compact: bool = False) -> str:
+    """Values as a row/column-labelled markdown table (what a student reads off).
+
+    ``compact`` (a narrow column, or many columns): rows and columns are labelled
+    by their numbers only.
+    """
     rows, cols = values.shape
-    return pd.DataFrame(
+    compact = compact or cols > 8
+    return md.table(
         [[format_number(v, precision) for v in row] for row in values],
-        index=[f"row {r}" for r in range(rows)],
-        columns=[f"col {c}" for c in range(cols)],
+        [str(c) if compact else f"col {c}" for c in range(cols)],
+        index=[str(r) if compact else f"row {r}" for r in range(rows)],
     )
+
+
+def _paragraphs(*parts: str) -> str:
+    """Blocks of markdown as one text (one element on the page); empty parts left out."""
+    return "\n\n".join(part for part in parts if part)
+
+
+def _note(text: str) -> str:
+    """A side note styled like a caption inside a markdown text (full contrast on a projector)."""
+    if not text or presentation.is_on() or "[" in text or "]" in text:
+        return text
+    return f":small[:gray[{text}]]"
+
+
+def _prose(text: str) -> str:
+    """An explanatory paragraph, left out in presentation mode (as ``presentation.prose``)."""
+    return "" if presentation.is_on() else text
 
 
 def _formula_line(axis: str, size: int, k: int, stride: int, padding, pad: tuple, d: int) -> str:
@@ -176,14 +198,16 @@ if image.is_rgb:
     )
 
 # ---- 1. The kernel and how it slides
-st.header("1. The kernel and how it slides")
+# Every element costs the browser time on every rerun: text is merged into few
+# markdown calls, and small inputs share wrapping rows instead of nested columns.
+st.markdown("## 1. The kernel and how it slides")
 left, right = st.columns([3, 2], gap="large")
 kernel = kernel_editor.select_kernel(KERNEL, default="edge_detector", container=left)
 
 with right:
     st.markdown("**How it slides**")
-    a, b = st.columns(2)
-    stride = a.number_input(
+    pair = st.container(horizontal=True)
+    stride = pair.number_input(
         "Stride",
         min_value=1,
         max_value=16,
@@ -191,7 +215,7 @@ with right:
         key=f"{K}.stride",
         help="How many pixels the kernel moves between two outputs.",
     )
-    dilation = b.number_input(
+    dilation = pair.number_input(
         "Dilation",
         min_value=1,
         max_value=8,
@@ -207,8 +231,8 @@ with right:
         horizontal=True,
         help="Extra pixels around the image so the kernel can also centre on border pixels.",
     )
-    a, b = st.columns(2)
-    pad_number = a.number_input(
+    pair = st.container(horizontal=True)
+    pad_number = pair.number_input(
         "Padding on each side (px)",
         min_value=0,
         max_value=10,
@@ -216,7 +240,7 @@ with right:
         key=f"{K}.pad",
         disabled=pad_kind != "number",
     )
-    padding_mode = b.selectbox(
+    padding_mode = pair.selectbox(
         "Padding mode",
         vizlib.conv.PADDING_MODES,
         key=f"{K}.padding_mode",
@@ -233,20 +257,16 @@ used = np.flip(kernel) if flip else kernel  # (kH, kW): what is actually multipl
 kh, kw = used.shape
 pad = stepview.pad_amounts(padding, used.shape, dilation)
 
-st.subheader("Output size")
-st.caption(
-    "H, W: input rows and columns; k: kernel size; p: padding on each side; d: dilation; "
-    "s: stride; ⌊ ⌋ rounds down. PyTorch uses the same formula."
-)
-size_ok = True
+# Output size: the legend and one line per axis, then (if nothing went wrong) the
+# next section's heading, all in one markdown.
+size_lines, size_errors = [], []
 for axis, size, k, before_after in (("rows", H, kh, pad[:2]), ("columns", W, kw, pad[2:])):
     try:
-        st.markdown(_formula_line(axis, size, k, stride, padding, before_after, dilation))
+        size_lines.append(_formula_line(axis, size, k, stride, padding, before_after, dilation))
     except (ValueError, TypeError) as exc:
-        size_ok = False
-        st.error(f"**{axis.capitalize()}:** {exc}")
+        size_errors.append(f"**{axis.capitalize()}:** {exc}")
 
-feature_map = None
+feature_map, conv_error = None, None
 try:
     feature_map = cached.run(
         vizlib.conv2d,
@@ -258,8 +278,32 @@ try:
         padding_mode=padding_mode,
     )  # (H', W')
 except (ValueError, TypeError) as exc:
-    if size_ok:  # the formula did not already say what is wrong
-        st.error(str(exc))
+    if not size_errors:  # the formula did not already say what is wrong
+        conv_error = str(exc)
+
+same_note = ""
+if feature_map is not None and pad_kind == "same":
+    same_note = (
+        f"“same” padding adds d·(k − 1) pixels per axis ({pad[0]} above, {pad[1]} below, "
+        f"{pad[2]} left, {pad[3]} right), so the output keeps the input's size."
+    )
+wide_stride = feature_map is not None and stride > max(H, W)
+section_2 = "## 2. Input, kernel and feature map"
+calm = not (size_errors or conv_error or feature_map is None or wide_stride)
+st.markdown(
+    _paragraphs(
+        "### Output size",
+        _note(
+            "H, W: input rows and columns; k: kernel size; p: padding on each side; "
+            "d: dilation; s: stride; ⌊ ⌋ rounds down. PyTorch uses the same formula."
+        ),
+        *size_lines,
+        _note(same_note),
+        section_2 if calm else "",
+    )
+)
+for message in size_errors + ([conv_error] if conv_error else []):
+    st.error(message)
 if feature_map is None:
     st.warning(
         "No feature map for these settings. Change the stride, padding, dilation or kernel "
@@ -268,21 +312,17 @@ if feature_map is None:
 else:
     out_h, out_w = feature_map.shape
     st.session_state[f"{K}.out_shape"] = (out_h, out_w)
-    if stride > max(H, W):
+    if wide_stride:
         st.warning(
             f"The stride ({stride}) is larger than the image ({H}×{W}): after the first window "
             "the next one would start outside the image, so only one window per row fits."
         )
-    if pad_kind == "same":
-        st.caption(
-            f"“same” padding adds d·(k − 1) pixels per axis ({pad[0]} above, {pad[1]} below, "
-            f"{pad[2]} left, {pad[3]} right), so the output keeps the input's size."
-        )
 
 # ---- 2. Input, kernel, feature map
-st.header("2. Input, kernel and feature map")
-v1, v2 = st.columns(2)
-view = v1.radio(
+if not calm:
+    st.markdown(section_2)
+choose = st.container(horizontal=True)
+view = choose.radio(
     "Show the feature map as",
     list(panels.MAP_VIEWS),
     key=f"{K}.view",
@@ -290,46 +330,59 @@ view = v1.radio(
     horizontal=True,
     help="Signed keeps negative responses visible (blue), positive in red, 0 white.",
 )
-cmap = v2.selectbox("Colour map (colour-blind safe)", render.DIVERGING_CMAPS, key=f"{K}.cmap")
+cmap = choose.selectbox(
+    "Colour map (colour-blind safe)", render.DIVERGING_CMAPS, key=f"{K}.cmap", width=320
+)
 c_in, c_k, c_out = st.columns([4, 2, 4], gap="medium")
 panels.show_image(c_in, x, f"Input: {image.label}" + (", grayscale" if image.is_rgb else ""))
-with c_k:
-    st.markdown(f"**Kernel {'(flipped) ' if flip else ''}{kh}×{kw}**")
-    st.table(_number_table(used, 4))
-    st.caption(
-        "Flipped top-to-bottom and left-to-right (np.flip) for a true convolution."
-        if flip
-        else "Used as is: cross-correlation."
+c_k.markdown(
+    _paragraphs(
+        f"**Kernel {'(flipped) ' if flip else ''}{kh}×{kw}**",
+        _number_table(used, 4, compact=True),
+        _note(
+            "Flipped top-to-bottom and left-to-right (np.flip) for a true convolution."
+            if flip
+            else "Used as is: cross-correlation."
+        ),
     )
+)
 if feature_map is not None:
     panels.show_map(c_out, feature_map, "Feature map", cmap=cmap, view=view)
 else:
     c_out.info("No feature map: see the message above.")
 if max(H, W) <= SMALL:
-    c_in.markdown("**Input values**")
-    c_in.table(_number_table(x))
+    c_in.markdown(_paragraphs("**Input values**", _number_table(x)))
 if feature_map is not None and max(feature_map.shape) <= SMALL and not selfcheck.is_on(K):
-    c_out.markdown(f"**Feature map values ({feature_map.shape[0]}×{feature_map.shape[1]})**")
-    c_out.table(_number_table(panels.view_values(feature_map, view)))
+    c_out.markdown(
+        _paragraphs(
+            f"**Feature map values ({feature_map.shape[0]}×{feature_map.shape[1]})**",
+            _number_table(panels.view_values(feature_map, view)),
+        )
+    )
 exports.conv_downloads(st, KERNEL, kernel, feature_map, cmap=cmap, view=view)
 
 # ---- 3. Step by step (and 4.): a fragment, so choosing another position reruns only this part
+STEPS_TITLE = "3. One output value, step by step"
 
 
 @st.fragment
 def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, padding_mode, cmap):
-    """Sections 3 and 4 for the settings of the last full run (``flip``: true convolution)."""
+    """Sections 3 and 4 for the settings of the last full run (``flip``: true convolution).
+
+    The browser redraws all of it on every new position: few elements, text merged.
+    """
     share.write_to_url()  # a fragment rerun keeps the link's position up to date
     used = np.flip(kernel) if flip else kernel  # (kH, kW): what is actually multiplied
     slide = dict(stride=stride, padding=padding, dilation=dilation, padding_mode=padding_mode)
     kh, kw = used.shape
     pad = stepview.pad_amounts(padding, used.shape, dilation)
     out_h, out_w = feature_map.shape
-    presentation.prose(
+    presentation.section(
+        STEPS_TITLE,
         "Choose an output position with the numbers or buttons, or click the input or the "
-        "feature map in the player. The player scans the positions in order, in your browser."
+        "feature map in the player. The player scans the positions in order, in your browser.",
     )
-    row, col = stepview.select_position(st.container(), K, (out_h, out_w))
+    row, col = stepview.select_position(st, K, (out_h, out_w))
 
     step = vizlib.conv_step(
         x,
@@ -374,29 +427,27 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             f"columns {left_col} to {left_col + span_c - 1}"
             + (f" ({n_pad} of {kh * kw} taps fall in the padding)" if n_pad else "")
         )
-        st.markdown(
+        written = (
             f"**Output row {step.row}, column {step.col} = {format_number(step.total)}.** "
             f"The kernel reads input {reads}; each input value is multiplied by the weight on top "
             "of it and the products are added up:"
         )
+        if kw <= 7 and kh <= 11:  # the sum as a formula, one line per kernel row
+            written += f"\n\n$$\n{_latex_rows(step.latex(), kh, kw)}\n$$"
+        st.markdown(written)
         st.code(step.expression(), language=None, wrap_lines=True)
-        if kw <= 7 and kh <= 11:
-            st.latex(_latex_rows(step.latex(), kh, kw))
         exports.step_downloads(st, K, step, label=image.label)
         gif.gif_download(
             st,
             K,
             x,
             used,
+            after="Check: the feature map holds "
+            f"{format_number(feature_map[step.row, step.col])} at this position.",
             **slide,
-        )
-        st.caption(
-            "Check: the feature map holds "
-            f"{format_number(feature_map[step.row, step.col])} at this position."
         )
 
         # ---- 4. Correlation versus convolution
-        st.header("4. Cross-correlation or convolution?")
         other = kernel if flip else np.flip(kernel)  # the other operation's kernel
         twin = vizlib.conv_step(
             x,
@@ -406,47 +457,51 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             **slide,
         )
         corr, conv = (twin, step) if flip else (step, twin)
-        presentation.prose(
-            "A **true convolution** (as in signal processing and `scipy.signal.convolve2d`) "
-            "flips the kernel top-to-bottom and left-to-right before sliding it; here that is "
-            "`np.flip(kernel)` before `vizlib.conv2d`. CNN layers (PyTorch's `conv2d`) skip the "
-            "flip: they compute a **cross-correlation**. For the same window:"
-        )
-        m1, m2 = st.columns(2)
-        m1.metric("Cross-correlation (kernel as is)", format_number(corr.total))
-        m2.metric("True convolution (kernel flipped)", format_number(conv.total))
         if np.array_equal(kernel, np.flip(kernel)):
-            st.caption("This kernel is symmetric: flipping changes nothing, so both give the same.")
+            effect = "This kernel is symmetric: flipping changes nothing, so both give the same."
         elif np.array_equal(kernel, -np.flip(kernel)):
-            st.caption(
+            effect = (
                 "Flipping this kernel only changes the sign of every weight (its left and right "
                 "columns swap), so every output changes sign: "
                 f"{format_number(corr.total)} becomes {format_number(conv.total)}."
             )
         else:
-            st.caption("Flipping moves every weight to the opposite side of the window.")
+            effect = "Flipping moves every weight to the opposite side of the window."
+        st.markdown(
+            _paragraphs(
+                "## 4. Cross-correlation or convolution?",
+                _prose(
+                    "A **true convolution** (as in signal processing and "
+                    "`scipy.signal.convolve2d`) flips the kernel top-to-bottom and left-to-right "
+                    "before sliding it; here that is `np.flip(kernel)` before `vizlib.conv2d`. "
+                    "CNN layers (PyTorch's `conv2d`) skip the flip: they compute a "
+                    "**cross-correlation**. For the same window:"
+                ),
+                f"- Cross-correlation (kernel as is): **{format_number(corr.total)}**\n"
+                f"- True convolution (kernel flipped): **{format_number(conv.total)}**",
+                effect,
+                "A network learns its weights, so it does not matter which one it computes: a "
+                "learned flipped kernel works just as well.",
+            )
+        )
         st.code(
             f"{'convolution' if flip else 'cross-correlation'}: {step.expression()}\n"
             f"{'cross-correlation' if flip else 'convolution'}: {twin.expression()}",
             language=None,
             wrap_lines=True,
         )
-        st.caption(
-            "A network learns its weights, so it does not matter which one it computes: a learned "
-            "flipped kernel works just as well."
-        )
 
 
-st.header("3. One output value, step by step")
 if feature_map is None:
+    st.markdown(f"## {STEPS_TITLE}")
     st.info("Choose settings for which the kernel fits (see above) to see the steps.")
 else:
     _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, padding_mode, cmap)
 
 # ---- 5. As PyTorch code
-st.header("5. As PyTorch code")
-presentation.prose(
-    "The same layer with `torch.nn.functional.conv2d`, to copy into your own notebook:"
+presentation.section(
+    "5. As PyTorch code",
+    "The same layer with `torch.nn.functional.conv2d`, to copy into your own notebook:",
 )
 st.code(
     _torch_code(x, kernel, flip, stride, padding, padding_mode, pad, dilation, image.is_grid),

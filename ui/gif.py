@@ -193,10 +193,13 @@ def _gif_bytes(x, weight, args) -> bytes:
     return sliding_window_gif(x, weight, **args)[0]
 
 
-def gif_download(container, key: str, x: np.ndarray, weight: np.ndarray, **args) -> str:
+def gif_download(
+    container, key: str, x: np.ndarray, weight: np.ndarray, *, after: str = "", **args
+) -> str:
     """A download of the GIF (built on click) for ``x`` if small, else the tutorial's example.
 
-    Returns what the GIF shows (also written in the caption).
+    Returns what the GIF shows (also written in the caption). ``after``: a
+    further paragraph for the same caption (one element instead of two).
     """
     if max(np.shape(x)) <= MAX_SIDE:
         what = f"this {np.shape(x)[0]}×{np.shape(x)[1]} input with these settings"
@@ -216,6 +219,6 @@ def gif_download(container, key: str, x: np.ndarray, weight: np.ndarray, **args)
     container.caption(
         f"The GIF shows {what}: one frame per multiply-add, the product and the running sum "
         "written under the grids, the output filling up (a GIF cannot be paused: the step "
-        "player above can)."
+        "player above can)." + (f"\n\n{after}" if after else "")
     )
     return what

@@ -840,6 +840,9 @@ def loaded_note(count: int, every: bool) -> str:
 # --------------------------------------------------------------------------- position controls
 
 
+_POSITION_WIDTH = 180  # px: an output row/column box with its − and + buttons
+
+
 def set_position(key: str, row: int, col: int) -> None:
     """Callback: choose output position (row, col) for the lesson namespaced ``key``."""
     st.session_state[f"{key}.row"], st.session_state[f"{key}.col"] = int(row), int(col)
@@ -858,30 +861,29 @@ def select_position(container, key: str, out_shape: tuple[int, int]) -> tuple[in
 
     The stored position is clamped to ``out_shape`` first, so a setting that
     shrinks the output never leaves the inputs out of range. Session keys:
-    ``{key}.row``, ``{key}.col``, ``{key}.out_shape``.
+    ``{key}.row``, ``{key}.col``, ``{key}.out_shape``. One wrapping row (a
+    horizontal container, not columns): it sits in the step fragment, which
+    the browser redraws on every new position.
     """
     out_h, out_w = (int(n) for n in out_shape)
     st.session_state[f"{key}.out_shape"] = (out_h, out_w)
     for name, size in (("row", out_h), ("col", out_w)):
         value = int(st.session_state.get(f"{key}.{name}", 0))
         st.session_state[f"{key}.{name}"] = min(max(value, 0), size - 1)
-    c_row, c_col, c_prev, c_next = container.columns(4, vertical_alignment="bottom")
-    row = c_row.number_input("Output row", 0, out_h - 1, step=1, key=f"{key}.row")
-    col = c_col.number_input("Output column", 0, out_w - 1, step=1, key=f"{key}.col")
-    c_prev.button(
-        "◀ Previous",
-        on_click=move_position,
-        args=(key, -1),
-        key=f"{key}.prev",
-        width="stretch",
-        help="Row by row, like the player below.",
+    bar = container.container(horizontal=True, vertical_alignment="bottom")
+    row = bar.number_input(
+        "Output row", 0, out_h - 1, step=1, key=f"{key}.row", width=_POSITION_WIDTH
     )
-    c_next.button(
-        "Next ▶",
-        on_click=move_position,
-        args=(key, 1),
-        key=f"{key}.next",
-        width="stretch",
-        help="Row by row, like the player below.",
+    col = bar.number_input(
+        "Output column", 0, out_w - 1, step=1, key=f"{key}.col", width=_POSITION_WIDTH
     )
+    for label, delta, name in (("◀ Previous", -1, "prev"), ("Next ▶", 1, "next")):
+        bar.button(
+            label,
+            on_click=move_position,
+            args=(key, delta),
+            key=f"{key}.{name}",
+            width="content",
+            help="Row by row, like the player below.",
+        )
     return int(row), int(col)

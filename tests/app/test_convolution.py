@@ -21,6 +21,26 @@ def _step_code(at) -> str:
     return at.code[0].value
 
 
+def _tables(at, heading: str) -> list[np.ndarray]:
+    """The markdown tables written under ``heading`` (a bold line), as numbers.
+
+    A table is a run of lines starting with "|": the header, the rule, then one
+    line per row whose first cell names the row.
+    """
+    found = []
+    for m in at.markdown:
+        text = m.value
+        if heading not in text:
+            continue
+        lines = text.split(heading, 1)[1].strip().splitlines()
+        first = next(i for i, ln in enumerate(lines) if ln.startswith("|"))
+        end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), None)
+        rows = lines[first + 2 : end]  # after the header and the rule
+        cells = [[c.strip() for c in r.strip("|").split("|")][1:] for r in rows]
+        found.append(np.array(cells, dtype=float))
+    return found
+
+
 def _errors(at) -> str:
     return " ".join(e.value for e in at.error)
 
@@ -64,13 +84,14 @@ def test_tutorial_button_reproduces_the_slide(tutorial):
     assert step.total == 6
     assert _step_code(tutorial) == step.expression()
     assert _step_code(tutorial).endswith("= 6")
-    # The full 3×3 map as numbers, equal to conv2d.
+    # The full 3×3 map as numbers, equal to conv2d; the input and the kernel too.
     expected = vizlib.conv2d(GRID, VERTICAL)
-    tables = [t.value for t in tutorial.table]
-    maps = [t for t in tables if t.shape == (3, 3) and t.iloc[0, 0] == "6" and t.iloc[0, 1] != "0"]
-    assert maps, tables
-    shown = maps[0].to_numpy(dtype=float)
+    (shown,) = _tables(tutorial, "**Feature map values (3×3)**")
     np.testing.assert_allclose(shown, expected)
+    (shown,) = _tables(tutorial, "**Input values**")
+    np.testing.assert_array_equal(shown, GRID)
+    (shown,) = _tables(tutorial, "**Kernel 3×3**")
+    np.testing.assert_array_equal(shown, VERTICAL)
 
 
 def test_editing_a_kernel_cell_changes_the_numbers(tutorial):
@@ -134,9 +155,11 @@ def test_flip_toggle_gives_minus_six(tutorial):
     flipped = vizlib.conv_step(GRID, np.flip(VERTICAL), 0, 0)
     assert flipped.total == -6
     assert _step_code(at) == flipped.expression()
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["True convolution (kernel flipped)"] == "-6"
-    assert metrics["Cross-correlation (kernel as is)"] == "6"
+    text = "\n".join(m.value for m in at.markdown)
+    assert "- True convolution (kernel flipped): **-6**" in text
+    assert "- Cross-correlation (kernel as is): **6**" in text
+    (shown,) = _tables(at, "**Kernel (flipped) 3×3**")
+    np.testing.assert_array_equal(shown, np.flip(VERTICAL))
     assert any("torch.flip" in c for c in _codes(at))
 
 
