@@ -12,8 +12,8 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, plots_volumes, presentation
-from ui.kernel_editor import select_kernel
+from ui import cached, md, panels, plots_volumes, presentation
+from ui.kernel_editor import load_kernel, select_kernel
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -37,6 +37,30 @@ def _switch_to_rgb() -> None:
     st.session_state["source.color"] = "RGB"
 
 
+def _kernel_editor(key: str, default: str, label: str, container) -> np.ndarray:
+    """:func:`select_kernel`, drawn for one filter (or channel) at a time.
+
+    Only the kernel being edited has its editor on the page (a dozen elements
+    each); the others keep their last valid kernel (``{key}.valid``). Streamlit
+    forgets the values of widgets it did not draw, so an editor that comes back
+    is reloaded from that kernel, with the preset it showed.
+    """
+    if key not in _SHOWN_BEFORE and f"{key}.valid" in st.session_state:
+        st.session_state[f"{key}.preset"] = st.session_state.get(f"vol.kept.{key}", default)
+        load_kernel(key, st.session_state[f"{key}.valid"])
+    _SHOWN_NOW.add(key)
+    kernel = select_kernel(key, default=default, label=label, container=container)
+    st.session_state[f"vol.kept.{key}"] = st.session_state[f"{key}.preset"]
+    return kernel
+
+
+def _stored_kernel(key: str, default: str) -> np.ndarray:
+    """The last valid kernel of an editor that is not drawn (its preset before the first edit)."""
+    return np.asarray(
+        st.session_state.get(f"{key}.valid", vizlib.KERNELS[default].weights), dtype=np.float64
+    )
+
+
 def factor(value) -> str:
     """A number as a term of a sum: negative ones in parentheses, ``(-0.13)``."""
     text = format_number(value)
@@ -54,25 +78,30 @@ C, H, W = x.shape
 names = RGB_NAMES if C == 3 else ("gray",)
 
 st.title("Volumes and multiple filters")
-presentation.prose(
-    "A colour image is not a flat grid but a **volume**: C channels of H×W numbers "
-    "(C = 3 for red, green, blue), written (C, H, W) as in PyTorch. The tutorial's two rules:\n"
-    "1. **Filter depth must match input depth**: a filter for a C-channel input is a "
-    "C×kH×kW block, one kH×kW kernel per channel. It slides over rows and columns only; at "
-    "each position every channel's window × kernel is summed, the C partial sums are added, "
-    "plus one bias: **one** output number.\n"
-    "2. **We can use multiple filters**: F filters give F feature maps, stacked into an output "
-    "volume (F, H′, W′), which is the next layer's input."
+# The introduction (prose: hidden in presentation mode) and section 1's heading: one element.
+st.markdown(
+    (
+        ""
+        if presentation.is_on()
+        else "A colour image is not a flat grid but a **volume**: C channels of H×W numbers "
+        "(C = 3 for red, green, blue), written (C, H, W) as in PyTorch. The tutorial's two rules:\n"
+        "1. **Filter depth must match input depth**: a filter for a C-channel input is a "
+        "C×kH×kW block, one kH×kW kernel per channel. It slides over rows and columns only; at "
+        "each position every channel's window × kernel is summed, the C partial sums are added, "
+        "plus one bias: **one** output number.\n"
+        "2. **We can use multiple filters**: F filters give F feature maps, stacked into an output "
+        "volume (F, H′, W′), which is the next layer's input.\n\n"
+    )
+    + f"## 1 · The input volume {shape_text(x.shape)}"
 )
 
 # --------------------------------------------------------------------------- 1. input volume
-st.header(f"1 · The input volume {shape_text(x.shape)}")
 if C == 1:
     if st.session_state.get("source.kind") in FIXED_ONE_CHANNEL:
         st.info(
-            f"**{image.label}** has one channel (C = 1), so every filter has depth 1 here. "
-            "Everything below still works; pick a sample photo in the sidebar and RGB to see "
-            "three channels."
+            f"**{md.escape(image.label)}** has one channel (C = 1), so every filter has depth 1 "
+            "here. Everything below still works; pick a sample photo in the sidebar and RGB to "
+            "see three channels."
         )
     else:
         st.info(
@@ -82,23 +111,25 @@ if C == 1:
         )
         st.button("Switch the image to RGB", on_click=_switch_to_rgb, key="vol.to_rgb")
 
-cols = st.columns(4)
+# The input and its channels as ONE st.image call (the pictures sit side by side and wrap).
+pictures, captions = [], []
 if C == 3:
-    panels.show_image(cols[0], image.pixels, f"Input: {image.label}, RGB")
+    pic = plots_volumes.image_picture(image.key, image.pixels)
+    pictures.append(pic.png)
+    captions.append(plots_volumes.image_caption(image.pixels, pic, f"Input: {image.label}, RGB"))
 for k in range(C):
-    target = cols[k + 1] if C == 3 else cols[0]
-    panels.show_png(
-        target,
-        plots_volumes.channel_png(image.key, k, x[k], C == 3),
+    pictures.append(plots_volumes.channel_png(image.key, k, x[k], C == 3))
+    captions.append(
         f"Channel {k} ({names[k]}): {H}×{W} values"
-        + (f", shown in {('red', 'green', 'blue')[k]}" if C == 3 else ""),
+        + (f", shown in {('red', 'green', 'blue')[k]}" if C == 3 else "")
     )
+st.image(pictures, caption=captions, width=232, output_format="PNG", alt=captions)
 
 # --------------------------------------------------------------------------- 2. filters
-st.header("2 · The filters")
-b1, b2, b3 = st.columns([2, 3, 2])
-F = b1.slider("Number of filters F", 1, 8, 3, key="vol.filters")
-source = b2.radio(
+st.markdown("## 2 · The filters")
+controls = st.container(horizontal=True, gap="large")
+F = controls.slider("Number of filters F", 1, 8, 3, key="vol.filters", width=260)
+source = controls.radio(
     "Filter weights",
     ("chosen", "random"),
     format_func={
@@ -106,20 +137,38 @@ source = b2.radio(
         "random": "Seeded random, like a new untrained nn.Conv2d",
     }.get,
     key="vol.source",
+    width="content",
 )
-padding = b3.radio(
+padding = controls.radio(
     "Padding",
     ("valid", "same"),
     format_func={"valid": "valid (0): output shrinks", "same": "same: output keeps H×W"}.get,
     key="vol.padding",
+    width="content",
 )
 
+
+def _bias_input(container, f: int) -> float:
+    # Kept while not drawn (another filter is being edited): persist_state.
+    return container.number_input(
+        f"Bias b{f + 1}",
+        value=0.0,
+        step=0.1,
+        format="%.2f",
+        key=f"vol.bias{f}",
+        width=150,
+        persist_state="session",
+    )
+
+
+_SHOWN_BEFORE = st.session_state.get("vol.editors_shown", frozenset())
+_SHOWN_NOW: set[str] = set()
 bias = np.zeros(F)  # (F,)
 kernels: list[np.ndarray] = []  # F blocks of (C, kH, kW)
 if source == "random":
-    r1, r2, _ = st.columns([1, 1, 3])
-    k_size = r1.selectbox("Kernel size", (1, 3, 5, 7), index=1, key="vol.random_size")
-    seed = int(r2.number_input("Seed", 0, 10_000, 0, key="vol.seed"))
+    sizes = st.container(horizontal=True, gap="medium")
+    k_size = sizes.selectbox("Kernel size", (1, 3, 5, 7), index=1, key="vol.random_size", width=150)
+    seed = int(sizes.number_input("Seed", 0, 10_000, 0, key="vol.seed", width=150))
     weight_all = vizlib.random_kernel((F, C, k_size, k_size), seed=seed)  # (F, C, k, k)
     kernels = list(weight_all)
     st.caption(
@@ -127,97 +176,110 @@ if source == "random":
         f"±{format_number(1 / np.sqrt(C * k_size * k_size))}, PyTorch's default initialisation; "
         "the same seed always gives the same filters."
     )
-    bias_cols = st.columns(min(F, 8))
+    biases = st.container(horizontal=True, gap="small")
     for f in range(F):
-        bias[f] = bias_cols[f].number_input(
-            f"Bias b{f + 1}", value=0.0, step=0.1, format="%.2f", key=f"vol.bias{f}"
-        )
+        bias[f] = _bias_input(biases, f)
+    blocks_shown = []
 else:
-    tabs = st.tabs([f"Filter {f + 1}" for f in range(F)])
-    for f, tab in enumerate(tabs):
-        with tab:
-            top1, top2, _ = st.columns([4, 1, 1])
-            per_channel = False
-            if C == 1:
-                top1.caption(
-                    f"One input channel: filter {f + 1} is one kH×kW kernel (depth 1) "
-                    "plus its bias."
-                )
-            else:
-                per_channel = (
-                    top1.radio(
-                        "Kernels of this filter",
-                        ("same", "each"),
-                        format_func={
-                            "same": f"The same kernel on all {C} channels",
-                            "each": "One kernel per channel (R, G, B)",
-                        }.get,
-                        key=f"vol.f{f}.mode",
-                        horizontal=True,
-                    )
-                    == "each"
-                )
-            bias[f] = top2.number_input(
-                f"Bias b{f + 1}", value=0.0, step=0.1, format="%.2f", key=f"vol.bias{f}"
+    # One filter's controls at a time (each kernel editor is a dozen elements); the others
+    # keep their kernels and biases, and all F filters are drawn as blocks beside the editor.
+    if st.session_state.get("vol.edit", 0) >= F:
+        st.session_state["vol.edit"] = F - 1
+    ctl = st.container(horizontal=True, gap="large", vertical_alignment="bottom")
+    edit = ctl.radio(
+        "Filter to edit",
+        range(F),
+        format_func=lambda f: f"Filter {f + 1}",
+        horizontal=True,
+        key="vol.edit",
+        width="content",
+    )
+    per_channel = False
+    channel = 0
+    if C > 1:
+        per_channel = (
+            ctl.radio(
+                f"Kernels of filter {edit + 1}",
+                ("same", "each"),
+                format_func={
+                    "same": f"The same kernel on all {C} channels",
+                    "each": "One kernel per channel (R, G, B)",
+                }.get,
+                key=f"vol.f{edit}.mode",
+                horizontal=True,
+                width="content",
+                persist_state="session",
             )
-            default = FILTER_DEFAULTS[f % len(FILTER_DEFAULTS)]
-            if per_channel:
-                ch_cols = st.columns(C)
-                block = [
-                    select_kernel(
-                        f"vol.f{f}.c{k}",
-                        default=default,
-                        label=f"Filter {f + 1}, channel {names[k]}",
-                        container=ch_cols[k],
-                    )
-                    for k in range(C)
-                ]
-                if len({b.shape for b in block}) == 1:
-                    st.markdown(
-                        plots_volumes.filter_html(
-                            np.stack(block),
-                            names,
-                            float(bias[f]),
-                            f"Filter {f + 1} as a block: shape (C, kH, kW) = "
-                            f"{shape_text((C, *block[0].shape))}",
-                        ),
-                        unsafe_allow_html=True,
-                    )
-            else:
-                ed, pic = st.columns([2, 3])
-                one = select_kernel(
-                    f"vol.f{f}.all",
-                    default=default,
-                    label=f"Filter {f + 1}: kernel used on every channel",
-                    container=ed,
+            == "each"
+        )
+        if per_channel:
+            channel = ctl.radio(
+                "Channel to edit",
+                range(C),
+                format_func=lambda k: names[k],
+                horizontal=True,
+                key="vol.edit_channel",
+                width="content",
+                persist_state="session",
+            )
+    bias[edit] = _bias_input(ctl, edit)
+    # The filters' blocks beside the editor; below it when C kernels per filter need the width.
+    row = st.container(horizontal=True, gap="large", wrap=C > 1)
+    editor = row.container(width=400)
+    blocks_shown = []
+    for f in range(F):
+        default = FILTER_DEFAULTS[f % len(FILTER_DEFAULTS)]
+        if f != edit:
+            bias[f] = float(st.session_state.get(f"vol.bias{f}", 0.0))
+        each = C > 1 and st.session_state.get(f"vol.f{f}.mode", "same") == "each"
+        if each:
+            keys = [f"vol.f{f}.c{k}" for k in range(C)]
+            block = [
+                _kernel_editor(keys[k], default, f"Filter {f + 1}, channel {names[k]}", editor)
+                if f == edit and k == channel
+                else _stored_kernel(keys[k], default)
+                for k in range(C)
+            ]
+        else:
+            key = f"vol.f{f}.all"
+            one = (
+                _kernel_editor(
+                    key, default, f"Filter {f + 1}: kernel used on every channel", editor
                 )
-                block = [one] * C
-                pic.markdown(
-                    plots_volumes.filter_html(
-                        np.stack(block),
-                        names,
-                        float(bias[f]),
-                        f"Filter {f + 1} as a block: shape (C, kH, kW) = "
-                        f"{shape_text((C, *one.shape))}",
-                    ),
-                    unsafe_allow_html=True,
-                )
-                pic.caption(
-                    f"Filter {f + 1}: {C} kernel(s), one per input channel"
-                    + (" (here all the same)" if C > 1 else "")
-                    + ", and one bias."
-                )
-            if len({b.shape for b in block}) > 1:
-                sizes = ", ".join(
-                    f"{n} {b.shape[0]}×{b.shape[1]}" for n, b in zip(names, block, strict=True)
-                )
-                st.error(
-                    "All kernels of one filter must have the same size: the filter is one "
-                    f"C×kH×kW block. Here: {sizes}. Filter {f + 1} is left out until they match."
-                )
-                kernels.append(None)
-            else:
-                kernels.append(np.stack(block))  # (C, kH, kW)
+                if f == edit
+                else _stored_kernel(key, default)
+            )
+            block = [one] * C
+        if len({b.shape for b in block}) > 1:
+            sizes_text = ", ".join(
+                f"{n} {b.shape[0]}×{b.shape[1]}" for n, b in zip(names, block, strict=True)
+            )
+            st.error(
+                f"All kernels of one filter must have the same size: the filter is one "
+                f"C×kH×kW block. Here: {sizes_text}. Filter {f + 1} is left out until they "
+                "match."
+            )
+            kernels.append(None)
+        else:
+            kernels.append(np.stack(block))  # (C, kH, kW)
+            title = (
+                f"Filter {f + 1}"
+                + (" (editing)" if f == edit else "")
+                + f": {shape_text(kernels[-1].shape)}"
+            )
+            blocks_shown.append((kernels[-1], float(bias[f]), title))
+    row.markdown(
+        f"**The layer's {F} filter(s)**, each a block of shape (C, kH, kW): "
+        + (
+            f"{C} kernels, one per input channel, and one bias."
+            if C > 1
+            else "one input channel, so each filter is one kH×kW kernel (depth 1) plus its bias."
+        )
+        + plots_volumes.filters_html(blocks_shown, names),
+        unsafe_allow_html=True,
+        width="stretch",
+    )
+st.session_state["vol.editors_shown"] = frozenset(_SHOWN_NOW)
 
 # One weight tensor (F, C, kH, kW): every filter of a layer has the same kernel size.
 ref = next((k for k in kernels if k is not None), None)
@@ -248,14 +310,15 @@ _, Ho, Wo = maps.shape
 n_params = Fu * C * kH * kW + Fu
 
 # --------------------------------------------------------------------------- 3. shapes
-st.header("3 · Shapes and parameters")
-s1, s2, s3, s4 = st.columns(4)
-s1.metric("Input (C, H, W)", shape_text(x.shape))
-s2.metric("Weight (F, C, kH, kW)", shape_text(weight.shape))
-s3.metric("Output (F, H′, W′)", shape_text(maps.shape))
-s4.metric("Parameters", f"{n_params:,}")
 pad_rows = (kH - 1) / 2 if padding == "same" else 0
 st.markdown(
+    "## 3 · Shapes and parameters\n\n"
+    + md.table(
+        [[shape_text(x.shape), shape_text(weight.shape), shape_text(maps.shape), f"{n_params:,}"]],
+        ("Input (C, H, W)", "Weight (F, C, kH, kW)", "Output (F, H′, W′)", "Parameters"),
+        align="center",
+    )
+    + "\n\n"
     f"- Weight {shape_text(weight.shape)}: F = {Fu} filters, each of depth C = {C} (the input's "
     f"depth) with {kH}×{kW} kernels; bias {shape_text(bias_used.shape)}, one number per filter.\n"
     f"- Parameters: F·C·kH·kW + F = {Fu}·{C}·{kH}·{kW} + {Fu} = **{n_params:,}**.\n"
@@ -273,11 +336,11 @@ st.markdown(
 )
 
 # --------------------------------------------------------------------------- 4. feature maps
-st.header(
-    f"4 · {Fu} feature map{'s' if Fu > 1 else ''}: the output volume {shape_text(maps.shape)}"
+st.markdown(
+    f"## 4 · {Fu} feature map{'s' if Fu > 1 else ''}: the output volume {shape_text(maps.shape)}"
 )
-o1, o2 = st.columns([1, 2])
-shared = o1.checkbox(
+options = st.container(horizontal=True, gap="large", vertical_alignment="center")
+shared = options.checkbox(
     "Shared colour scale",
     value=True,
     key="vol.shared",
@@ -285,27 +348,28 @@ shared = o1.checkbox(
     "uses its own ±max (still centred at 0). With “Boost map contrast” the limit is the 99th "
     "percentile of |value| (over all the maps when shared).",
 )
-view = o2.radio(
+view = options.radio(
     "Show",
     tuple(panels.MAP_VIEWS),
     format_func=panels.MAP_VIEWS.get,
     horizontal=True,
     key="vol.view",
+    width="content",
 )
 # One limit over all the maps (F, H', W'): max|value|, or its 99th percentile when boosted.
 vlim = panels.color_limit(maps, view) if shared else None
-per_row = min(Fu, 4)
-for start in range(0, Fu, per_row):
-    row_cols = st.columns(per_row)
-    for j, f in enumerate(range(start, min(start + per_row, Fu))):
-        panels.show_map(
-            row_cols[j],
-            maps[f],
-            f"Map {f + 1} of {Fu}: filter {use[f] + 1}, bias {format_number(bias_used[f])}",
-            view=view,
-            vlim=vlim,
-            max_side=480,
-        )
+plots_volumes.show_maps(
+    st,
+    maps,
+    [
+        f"Map {f + 1} of {Fu}: filter {use[f] + 1}, bias {format_number(bias_used[f])}"
+        for f in range(Fu)
+    ],
+    view=view,
+    vlim=vlim,
+    max_side=480,
+    width=232 if Fu > 3 else 310,
+)
 
 # --------------------------------------------------------------------------- 5. one step
 # A fragment: another position or filter reruns only this part.
@@ -317,22 +381,33 @@ def _one_step(x, weight, bias_used, maps, names, use, image, conv_padding):
     C = x.shape[0]
     Fu, Ho, Wo = maps.shape
     kH, kW = weight.shape[2:]
-    t1, t2, t3 = st.columns(3)
+    where = st.container(horizontal=True, gap="medium")
     # Start in the middle; keep the position inside the output (F, padding and the image change).
     st.session_state.setdefault("vol.row", Ho // 2)
     st.session_state.setdefault("vol.col", Wo // 2)
     for key, top in (("vol.step_filter", Fu - 1), ("vol.row", Ho - 1), ("vol.col", Wo - 1)):
         if st.session_state.get(key, 0) > top:
             st.session_state[key] = top
-    f_step = t1.selectbox(
-        "Filter", range(Fu), format_func=lambda f: f"Filter {use[f] + 1}", key="vol.step_filter"
+    f_step = where.selectbox(
+        "Filter",
+        range(Fu),
+        format_func=lambda f: f"Filter {use[f] + 1}",
+        key="vol.step_filter",
+        width=220,
     )
     row = int(
-        t2.number_input("Output row", 0, Ho - 1, key="vol.row", help=f"0 to {Ho - 1} (H′ = {Ho})")
+        where.number_input(
+            "Output row", 0, Ho - 1, key="vol.row", help=f"0 to {Ho - 1} (H′ = {Ho})", width=220
+        )
     )
     col = int(
-        t3.number_input(
-            "Output column", 0, Wo - 1, key="vol.col", help=f"0 to {Wo - 1} (W′ = {Wo})"
+        where.number_input(
+            "Output column",
+            0,
+            Wo - 1,
+            key="vol.col",
+            help=f"0 to {Wo - 1} (W′ = {Wo})",
+            width=220,
         )
     )
     step = cached.run(
@@ -346,22 +421,29 @@ def _one_step(x, weight, bias_used, maps, names, use, image, conv_padding):
         padding=conv_padding,
     )
     expression = step.expression(channel_names=names if C > 1 else None)
-    v1, v2 = st.columns([2, 5])
-    panels.show_png(
-        v1,
+    padded = bool(step.is_padding.any())
+    pair = st.container(horizontal=True, gap="large", wrap=False)
+    window_text = (
+        f"Input {shape_text(x.shape)}: the {kH}×{kW} window of output ({row}, {col}) "
+        f"outlined in magenta (rows {int(step.tap_rows.min())} to {int(step.tap_rows.max())}, "
+        f"columns {int(step.tap_cols.min())} to {int(step.tap_cols.max())}"
+        + ("; outside 0…H−1 / 0…W−1 is padding, drawn gray" if padded else "")
+        + "); the same window in every channel."
+    )
+    pair.image(
         plots_volumes.locate_png(
             image.key,
             image.pixels,
             (int(step.tap_rows.min()), int(step.tap_rows.max())),
             (int(step.tap_cols.min()), int(step.tap_cols.max())),
         ),
-        f"Input {shape_text(x.shape)}: the {kH}×{kW} window of output ({row}, {col}) "
-        f"outlined in magenta (rows {int(step.tap_rows.min())} to {int(step.tap_rows.max())}, "
-        f"columns {int(step.tap_cols.min())} to {int(step.tap_cols.max())}"
-        + ("; outside 0…H−1 / 0…W−1 is padding, drawn gray" if step.is_padding.any() else "")
-        + "); the same window in every channel.",
+        caption=window_text,
+        width=220,
+        output_format="PNG",
+        alt=window_text,
     )
-    v2.markdown(
+    sums = " + ".join(factor(s) for s in step.partial_sums)
+    pair.markdown(
         plots_volumes.step_html(
             step.window,
             step.weights,
@@ -370,28 +452,23 @@ def _one_step(x, weight, bias_used, maps, names, use, image, conv_padding):
             names,
             step.is_padding,
             0 if image.is_grid else 2,
-        ),
-        unsafe_allow_html=True,
-    )
-    v2.caption(
+        )
+        + "\n\n"
         f"Each channel's window × kernel, summed: {C} partial sum(s)"
-        + ("; hatched taps read the padding (0)" if step.is_padding.any() else "")
-        + "."
-    )
-    sums = " + ".join(factor(s) for s in step.partial_sums)
-    v2.markdown(
+        + ("; hatched taps read the padding (0)" if padded else "")
+        + ".\n\n"
         f"**Partial sums + bias = output:** {sums} + {factor(step.bias)} = "
         f"**{format_number(step.total)}** → feature map {f_step + 1} at row {row}, column {col} "
-        f"(conv2d computed {format_number(float(maps[f_step, row, col]))})."
+        f"(conv2d computed {format_number(float(maps[f_step, row, col]))}).\n\n"
+        "The arithmetic as text below, taps in row-major order"
+        + (": one line per channel, then the channel sums plus the bias." if C > 1 else "."),
+        unsafe_allow_html=True,
+        width="stretch",
     )
     st.code(expression, language=None)
-    st.caption(
-        "The arithmetic as text, taps in row-major order"
-        + (": one line per channel, then the channel sums plus the bias." if C > 1 else ".")
-    )
 
 
-st.header("5 · One output number, channel by channel")
+st.markdown("## 5 · One output number, channel by channel")
 _one_step(x, weight, bias_used, maps, names, use, image, conv_padding)
 
 # --------------------------------------------------------------------------- 6. depth rule
@@ -402,20 +479,20 @@ _one_step(x, weight, bias_used, maps, names, use, image, conv_padding)
 def _depth_rule(x, names, kH, kW, conv_padding):
     """Section 6: a test filter of the chosen depth against this input."""
     C = x.shape[0]
-    d1, d2 = st.columns([1, 3])
     wrong_default = 1 if C == 3 else 3
-    depth = d1.selectbox(
+    depth = st.selectbox(
         f"Depth of a test filter (the input has C = {C})",
         (1, 2, 3, 4),
         index=(1, 2, 3, 4).index(wrong_default),
         key=f"vol.depth{C}",  # one state per input depth, so each starts on a wrong depth
+        width=340,
     )
     test_weight = vizlib.random_kernel((1, depth, kH, kW), seed=0)  # (1, depth, kH, kW)
     try:
         test_maps = cached.run(vizlib.conv2d, x, test_weight, padding=conv_padding)
     except ValueError as exc:
-        d2.error(f"vizlib.conv2d refused a filter of shape {shape_text(test_weight.shape)}: {exc}")
-        d2.markdown(
+        st.error(
+            f"vizlib.conv2d refused a filter of shape {shape_text(test_weight.shape)}: {exc}\n\n"
             f"**The rule:** the input has C = {C} channel(s), so each filter needs exactly {C} "
             f"kernel(s), one per channel. With depth {depth}, "
             + (
@@ -427,17 +504,17 @@ def _depth_rule(x, names, kH, kW, conv_padding):
             "channels)."
         )
     else:
-        d2.success(
+        st.success(
             f"Depth {depth} = C: a filter of shape {shape_text(test_weight.shape)} fits the input "
             f"{shape_text(x.shape)} and gives one map, output {shape_text(test_maps.shape)}."
         )
 
 
-st.header("6 · The depth rule: what if the filter's depth does not match?")
+st.markdown("## 6 · The depth rule: what if the filter's depth does not match?")
 _depth_rule(x, names, kH, kW, conv_padding)
 
 # --------------------------------------------------------------------------- 7. PyTorch
-st.header("7 · As PyTorch code")
+st.markdown("## 7 · As PyTorch code")
 pad_arg = '"same"' if padding == "same" else "0"
 st.code(
     "import torch\n"

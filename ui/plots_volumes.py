@@ -12,7 +12,8 @@ import html
 import numpy as np
 import streamlit as st
 
-from ui import render
+from ui import panels, presentation, render
+from ui.cached import digest
 from ui.plots_why import grid_html
 from vizlib.conv import format_number
 
@@ -20,7 +21,11 @@ __all__ = [
     "CHANNEL_TINTS",
     "channel_png",
     "filter_html",
+    "filters_html",
+    "image_caption",
+    "image_picture",
     "locate_png",
+    "show_maps",
     "step_html",
 ]
 
@@ -41,6 +46,21 @@ def channel_png(image_key: str, index: int, _plane: np.ndarray, tint: bool) -> b
         rgb = plane[..., None] * np.asarray(CHANNEL_TINTS[index], np.float32)  # (H, W, 3)
         return render.picture_of_image(rgb).png
     return render.picture_of_image(plane).png
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def image_picture(image_key: str, _pixels: np.ndarray) -> render.Picture:
+    """The input image as :func:`ui.panels.show_image` draws it (cached on the image's key)."""
+    return render.picture_of_image(np.asarray(_pixels))
+
+
+def image_caption(pixels: np.ndarray, pic: render.Picture, title: str) -> str:
+    """:func:`ui.panels.show_image`'s caption: the title, the shape, a value range if not 0–1."""
+    shape = "×".join(str(n) for n in pixels.shape)
+    extra = ""
+    if pic.vmin != 0.0 or pic.vmax != 1.0:
+        extra = f"; values {format_number(pic.vmin)}–{format_number(pic.vmax)} shown as black–white"
+    return f"{title} ({shape}{extra})"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -87,16 +107,17 @@ def locate_png(
 _BIG = "font-size:1.6em;align-self:center;padding:1.2em .3em 0 .3em"
 
 
-def _flex(parts: list[str]) -> str:
+def _flex(parts: list[str], *, wrap: bool = True) -> str:
     return (
-        '<div style="display:flex;gap:.5rem;align-items:flex-start;flex-wrap:wrap;'
-        f'margin-bottom:.8rem">{"".join(parts)}</div>'
+        '<div style="display:flex;gap:.5rem;align-items:flex-start;'
+        f'flex-wrap:{"wrap" if wrap else "nowrap"};margin-bottom:.8rem">{"".join(parts)}</div>'
     )
 
 
-def _box(inner: str, width_cells: int) -> str:
+def _box(inner: str, width_cells: int, *, shrink: bool = True) -> str:
     return (
-        f'<div style="flex:0 1 {width_cells * 48}px;min-width:{width_cells * 30}px">{inner}</div>'
+        f'<div style="flex:0 {int(shrink)} {width_cells * 48}px;min-width:{width_cells * 30}px">'
+        f"{inner}</div>"
     )
 
 
@@ -177,7 +198,9 @@ def step_html(
     return "".join(rows)
 
 
-def filter_html(block: np.ndarray, names: tuple[str, ...], bias: float, title: str) -> str:
+def filter_html(
+    block: np.ndarray, names: tuple[str, ...], bias: float, title: str, *, wrap: bool = True
+) -> str:
     """Return one filter as its C kernels side by side, plus its bias.
 
     Parameters
@@ -190,6 +213,8 @@ def filter_html(block: np.ndarray, names: tuple[str, ...], bias: float, title: s
         The filter's bias, written after the kernels.
     title : str
         Plain text above the kernels.
+    wrap : bool
+        False keeps the kernels and the bias on one line at their full size.
     """
     c_in, _kh, kw = block.shape
     vlim = max(float(np.max(np.abs(block))), 1e-12)
@@ -206,11 +231,67 @@ def filter_html(block: np.ndarray, names: tuple[str, ...], bias: float, title: s
                     vmax=vlim,
                 ),
                 kw,
+                shrink=wrap,
             )
         )
     parts.append(
-        f'<div style="{_BIG};font-size:1.2em">+ bias {html.escape(format_number(bias))}</div>'
+        f'<div style="{_BIG};font-size:1.2em;white-space:nowrap">'
+        f"+ bias {html.escape(format_number(bias))}</div>"
     )
     return f'<div style="font-weight:600;margin-bottom:.3rem">{html.escape(title)}</div>' + _flex(
-        parts
+        parts, wrap=wrap
+    )
+
+
+def filters_html(blocks: list[tuple[np.ndarray, float, str]], names: tuple[str, ...]) -> str:
+    """Several filters (block, bias, title) as :func:`filter_html` boxes that wrap side by side."""
+    return _flex(
+        [
+            # Each filter's kernels and bias stay on one line; the filters wrap.
+            f'<div style="flex:0 0 auto">{filter_html(block, names, bias, title, wrap=False)}</div>'
+            for block, bias, title in blocks
+        ]
+    ).replace("gap:.5rem", "gap:.5rem 2.2rem", 1)
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _map_pictures(
+    maps_key: str, view: str, vlim: float | None, boost: bool, max_side: int, _maps: np.ndarray
+) -> list[render.Picture]:
+    """:func:`ui.panels.map_picture` of every map (with its colour bar), cached on the digest."""
+    return [
+        panels.map_picture(m, view=view, vlim=vlim, boost=boost, max_side=max_side, colorbar=True)
+        for m in _maps
+    ]
+
+
+def show_maps(
+    container,
+    maps: np.ndarray,
+    titles: list[str],
+    *,
+    view: str = "signed",
+    vlim: float | None = None,
+    max_side: int = 480,
+    width: int = 320,
+) -> None:
+    """Several feature maps (F, H', W') as ONE ``st.image`` call: pictures that wrap in rows.
+
+    Each picture is a map with its colour bar, captioned exactly as
+    :func:`ui.panels.show_map` captions one map (name, shape, min, max, colour
+    scale); one element on the page instead of one per map plus a row of columns.
+    """
+    boost = presentation.is_boosted() and not vlim
+    pics = _map_pictures(digest(maps), view, vlim, boost, max_side, maps)
+    captions = [
+        panels.map_caption(m, pic, title, view, shared=bool(vlim))
+        for m, pic, title in zip(maps, pics, titles, strict=True)
+    ]
+    alts = []
+    for m, pic, caption in zip(maps, pics, captions, strict=True):
+        low, high = panels.saturated_ends(panels.view_values(m, view), pic.vmin, pic.vmax)
+        extent = " (pointed ends: values beyond saturate)" if low or high else ""
+        alts.append(f"{caption} The colour bar is drawn under the map{extent}.")
+    container.image(
+        [pic.png for pic in pics], caption=captions, width=width, output_format="PNG", alt=alts
     )

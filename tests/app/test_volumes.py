@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
-from tests.readers import scale_captions
+from tests.readers import image_captions, scale_captions
 from vizlib.conv import format_number
 
 PAGE = "lessons/volumes.py"
@@ -22,8 +22,13 @@ DEFAULTS = ("vertical_edge", "horizontal_edge", "edge_detector", "sobel_x", "sob
 
 
 def metric(at: AppTest, label_start: str) -> str:
-    found = [m.value for m in at.metric if m.label.startswith(label_start)]
-    assert found, [m.label for m in at.metric]
+    """A value of section 3's table ("Input (C, H, W)", ..., "Parameters"), as written."""
+    text = next(m.value for m in at.markdown if m.value.startswith("## 3 · Shapes"))
+    rows = [line.strip("| ").split(" | ") for line in text.splitlines() if line.startswith("|")]
+    header, values = rows[0], rows[2]  # rows[1] is the alignment rule
+    assert len(rows) == 3 and len(header) == len(values) == 4, rows
+    found = [v for h, v in zip(header, values, strict=True) if h.startswith(label_start)]
+    assert found, header
     return found[0]
 
 
@@ -35,7 +40,7 @@ def default_weight(f: int, c: int) -> np.ndarray:
 
 
 def map_captions(at: AppTest) -> list[str]:
-    return [c for img in at.image for c in img.captions if c.startswith("Map ")]
+    return [c for c in image_captions(at) if c.startswith("Map ")]
 
 
 def codes(at: AppTest) -> list[str]:
@@ -92,7 +97,9 @@ def test_step_position_filter_and_bias_change_the_expression(page):
     rgb(page)
     x = page.session_state["source.current"].chw
     before = codes(page)
-    page.number_input(key="vol.bias1").set_value(0.5)
+    page.radio(key="vol.edit").set_value(1).run()  # filter 2's controls are drawn
+    page.number_input(key="vol.bias1").set_value(0.5).run()
+    page.radio(key="vol.edit").set_value(0)  # its bias stays while filter 1 is edited
     page.selectbox(key="vol.step_filter").set_value(1)
     page.number_input(key="vol.row").set_value(0)
     page.number_input(key="vol.col").set_value(5).run()
@@ -143,16 +150,32 @@ def test_seeded_random_filters(page):
 
 def test_mismatched_kernel_sizes_show_a_message(page):
     # Filter 2 resized to 5×5 while filters 1 and 3 stay 3×3: one layer has one kernel size.
+    page.radio(key="vol.edit").set_value(1).run()
     page.number_input(key="vol.f1.all.rows").set_value(5).run()
     page.number_input(key="vol.f1.all.cols").set_value(5).run()
     no_exceptions(page)
     assert any("share one kernel size" in e.value for e in page.error)
     assert metric(page, "Weight (F, C, kH, kW)") == str((2, 1, 3, 3))
     assert len(map_captions(page)) == 2
+    # Editing filter 1 hides filter 2's editor; filter 2 keeps its 5×5 kernel.
+    page.radio(key="vol.edit").set_value(0).run()
+    no_exceptions(page)
+    assert not [n for n in page.number_input if n.key == "vol.f1.all.rows"]
+    assert any("share one kernel size" in e.value for e in page.error)
+    assert metric(page, "Weight (F, C, kH, kW)") == str((2, 1, 3, 3))
+    # Back on filter 2: its editor shows the kernel it had, and its preset.
+    page.radio(key="vol.edit").set_value(1).run()
+    assert page.number_input(key="vol.f1.all.rows").value == 5
+    assert page.number_input(key="vol.f1.all.cols").value == 5
+    assert page.selectbox(key="vol.f1.all.preset").value == "horizontal_edge"
+    page.number_input(key="vol.f1.all.rows").set_value(3).run()
+    page.number_input(key="vol.f1.all.cols").set_value(3).run()
+    page.radio(key="vol.edit").set_value(0).run()
 
     # Per-channel kernels of different sizes inside one filter (RGB).
     rgb(page)
     page.radio(key="vol.f0.mode").set_value("each").run()
+    page.radio(key="vol.edit_channel").set_value(2).run()
     page.number_input(key="vol.f0.c2.rows").set_value(1).run()
     no_exceptions(page)
     assert any("same size" in e.value for e in page.error)
