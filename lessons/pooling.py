@@ -10,13 +10,13 @@ code. Every number comes from vizlib.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 import vizlib
 from ui import (
     cached,
     exports,
+    md,
     panels,
     plots_pooling,
     presentation,
@@ -80,14 +80,36 @@ def _picked(view: str, row: int, col: int, geometry: tuple) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _number_table(values: np.ndarray, precision: int = 3) -> pd.DataFrame:
-    """Values as text in a row/column-labelled table (what a student reads off)."""
+def _number_table(values: np.ndarray, precision: int = 3, *, compact: bool = False) -> str:
+    """Values as a row/column-labelled markdown table (what a student reads off).
+
+    ``compact`` (a narrow box, or many columns): rows and columns are labelled by
+    their numbers only.
+    """
     rows, cols = values.shape
-    return pd.DataFrame(
+    compact = compact or cols > 8
+    return md.table(
         [[format_number(v, precision) for v in row] for row in values],
-        index=[f"row {r}" for r in range(rows)],
-        columns=[f"col {c}" for c in range(cols)],
+        [str(c) if compact else f"col {c}" for c in range(cols)],
+        index=[str(r) if compact else f"row {r}" for r in range(rows)],
     )
+
+
+def _paragraphs(*parts: str) -> str:
+    """Blocks of markdown as one text (one element on the page); empty parts left out."""
+    return "\n\n".join(part for part in parts if part)
+
+
+def _note(text: str) -> str:
+    """A side note styled like a caption inside a markdown text (full contrast on a projector)."""
+    if not text or presentation.is_on() or "[" in text or "]" in text:
+        return text
+    return f":small[:gray[{text}]]"
+
+
+def _prose(text: str) -> str:
+    """An explanatory paragraph, left out in presentation mode (as ``presentation.prose``)."""
+    return "" if presentation.is_on() else text
 
 
 def _formula_line(axis: str, size: int, k: int, s: int, p: int, d: int, ceil: bool) -> str:
@@ -215,34 +237,34 @@ if image.is_rgb:
     )
 
 # ---- 1. What is pooled
-st.header("1. What is pooled")
-left, right = st.columns([3, 2], gap="large")
-source = left.radio("Pool", list(SOURCES), key=f"{K}.source", format_func=SOURCES.__getitem__)
-with right:
-    slug = st.selectbox(
-        "Convolution kernel (preset)",
-        list(vizlib.KERNELS),
-        key=f"{K}.kernel",
-        format_func=lambda s: vizlib.KERNELS[s].name,
-        disabled=source != "feature",
-        help="The kernel of the convolution that makes the feature map.",
-    )
-    kernel = vizlib.KERNELS[slug]
-    relu = st.checkbox(
-        "ReLU after the convolution (negatives → 0)",
-        key=f"{K}.relu",
-        disabled=source != "feature",
-        help="CNNs usually pool after the activation: conv → ReLU → pool.",
-    )
-    if source == "feature":
-        st.caption(kernel.description)
+# Every element costs the browser time on every rerun: text is merged into few
+# markdown calls, and layout blocks are drawn only where they carry something.
+st.markdown("## 1. What is pooled")
+source = st.radio("Pool", list(SOURCES), key=f"{K}.source", format_func=SOURCES.__getitem__)
+conv_row = st.container(horizontal=True, vertical_alignment="center", gap="large")
+slug = conv_row.selectbox(
+    "Convolution kernel (preset)",
+    list(vizlib.KERNELS),
+    key=f"{K}.kernel",
+    format_func=lambda s: vizlib.KERNELS[s].name,
+    disabled=source != "feature",
+    help="The kernel of the convolution that makes the feature map.",
+    width=320,
+)
+kernel = vizlib.KERNELS[slug]
+relu = conv_row.checkbox(
+    "ReLU after the convolution (negatives → 0)",
+    key=f"{K}.relu",
+    disabled=source != "feature",
+    help="CNNs usually pool after the activation: conv → ReLU → pool.",
+)
 
 H, W = x_image.shape
 if source == "feature":
     try:
         x = cached.run(vizlib.conv2d, x_image, kernel.weights)  # (H - kH + 1, W - kW + 1)
     except (ValueError, TypeError) as exc:  # an image smaller than the kernel
-        left.warning(
+        st.warning(
             f"No feature map: the image ({H}×{W}) is smaller than the kernel "
             f"({kernel.weights.shape[0]}×{kernel.weights.shape[1]}), so the image itself is "
             f"pooled below. vizlib says: {exc}"
@@ -254,21 +276,23 @@ if source == "feature":
     look = "relu" if relu else "signed"  # how the map is coloured
     what = "Feature map" + (" after ReLU" if relu else "")
     what_short = "feature map"
-    left.markdown(
-        f"**{what}** = {'ReLU(' if relu else ''}conv2d(image, {kernel.name}){')' if relu else ''}: "
-        f"image {H}×{W} → {x.shape[0]}×{x.shape[1]} (stride 1, no padding)."
+    pooled_what = _paragraphs(
+        f"**{what}** = {'ReLU(' if relu else ''}conv2d(image, {kernel.name})"
+        f"{')' if relu else ''}: image {H}×{W} → {x.shape[0]}×{x.shape[1]} "
+        "(stride 1, no padding).",
+        _note(f"{kernel.name}: {kernel.description}"),
     )
 else:
     x = x_image
     look = "gray"
     what = "Image" + (" (grayscale)" if image.is_rgb else "")
     what_short = "image"
-    left.markdown(f"**{what}**: {image.label}, {H}×{W}.")
+    pooled_what = f"**{what}**: {md.escape(image.label)}, {H}×{W}."
 x = np.asarray(x)
 h, w = x.shape
 
-# ---- 2. The pooling layer
-st.header("2. The pooling layer")
+# ---- 2. The pooling layer (its heading in the same markdown as what is pooled)
+st.markdown(_paragraphs(pooled_what, "## 2. The pooling layer"))
 c1, c2, c3 = st.columns(3, gap="large")
 mode = c1.radio(
     "Kind", list(MODES), key=f"{K}.mode", format_func=MODES.__getitem__, horizontal=True
@@ -337,38 +361,30 @@ dilation = int(
 if mode == "avg":
     dilation = 1
 
-st.subheader("Output size")
-st.caption(
-    "H, W: input rows and columns; k: kernel size; p: padding on each side; d: dilation; "
-    "s: stride; ⌊ ⌋ rounds down, ⌈ ⌉ (ceil_mode) rounds up. Same formula as PyTorch, which "
-    f"also requires padding ≤ k // 2 for pooling (here at most {k // 2})."
-)
-size_ok = True
+# Output size: the legend, one line per axis and the ceil_mode note, then (if
+# nothing went wrong) section 3's heading and the size change, all in one markdown.
+size_lines, size_errors = [], []
 for axis, size in (("rows", h), ("columns", w)):
     try:
-        st.markdown(_formula_line(axis, size, k, stride, padding, dilation, ceil_mode))
+        size_lines.append(_formula_line(axis, size, k, stride, padding, dilation, ceil_mode))
     except (ValueError, TypeError) as exc:
-        size_ok = False
-        st.error(f"**{axis.capitalize()}:** {exc}")
+        size_errors.append(f"**{axis.capitalize()}:** {exc}")
 
 pool_args = dict(kernel_size=k, stride=stride, padding=padding, ceil_mode=ceil_mode)
 if mode == "max":
     pool_args["dilation"] = dilation
 else:
     pool_args["count_include_pad"] = count_include_pad
-pooled = None
+pooled, pool_error = None, None
 try:
     fn = vizlib.max_pool2d if mode == "max" else vizlib.avg_pool2d
     pooled = cached.run(fn, x, **pool_args)  # (H', W')
 except (ValueError, TypeError) as exc:
-    if size_ok:  # the formula did not already say what is wrong
-        st.error(str(exc))
-if pooled is None:
-    st.warning(
-        "No pooled map for these settings. Use a smaller window, less padding (at most "
-        "kernel size // 2) or a larger image; the rest of the page follows as soon as it fits."
-    )
-else:
+    if not size_errors:  # the formula did not already say what is wrong
+        pool_error = str(exc)
+
+past_note, section_3 = "", "## 3. Before and after"
+if pooled is not None:
     st.session_state[f"{K}.out_shape"] = pooled.shape
     span = dilation * (k - 1) + 1
     past = [
@@ -376,35 +392,62 @@ else:
         for n, size in zip(pooled.shape, (h, w), strict=True)
     ]
     if max(past) > 0:
-        st.caption(
+        past_note = (
             f"With ceil_mode the last window reaches past the padded input ({past[0]} row(s), "
             f"{past[1]} column(s) beyond it, drawn as padding in the player). PyTorch skips "
             "those cells: they never win a max, and average pooling does not count them."
         )
+    out_h, out_w = pooled.shape
+    ratio = (h * w) / (out_h * out_w)
+    section_3 += (
+        f"\n\n**{h}×{w} → {out_h}×{out_w}**: {h * w:,} values become "
+        f"{out_h * out_w:,}, {format_number(ratio, 2)}× fewer. "
+        "Both pictures use the same colour scale, and each is drawn in proportion to its size."
+    )
+calm = not (size_errors or pool_error or pooled is None)
+st.markdown(
+    _paragraphs(
+        "### Output size",
+        _note(
+            "H, W: input rows and columns; k: kernel size; p: padding on each side; "
+            "d: dilation; s: stride; ⌊ ⌋ rounds down, ⌈ ⌉ (ceil_mode) rounds up. Same formula "
+            "as PyTorch, which also requires padding ≤ k // 2 for pooling "
+            f"(here at most {k // 2})."
+        ),
+        *size_lines,
+        _note(past_note),
+        section_3 if calm else "",
+    )
+)
+for message in size_errors + ([pool_error] if pool_error else []):
+    st.error(message)
+if pooled is None:
+    st.warning(
+        "No pooled map for these settings. Use a smaller window, less padding (at most "
+        "kernel size // 2) or a larger image; the rest of the page follows as soon as it fits."
+    )
 scale = _colour_scale(x, pooled, look)
 cmap = {"signed": CMAP, "relu": render.SEQUENTIAL_CMAP, "gray": "gray"}[look]
 
 # ---- 3. Before and after
-st.header("3. Before and after")
+if not calm:
+    st.markdown(section_3)
 if pooled is None:
     st.info("Choose settings for which the window fits (see above).")
 else:
-    out_h, out_w = pooled.shape
-    ratio = (h * w) / (out_h * out_w)
-    st.markdown(
-        f"**{h}×{w} → {out_h}×{out_w}**: {h * w:,} values become "
-        f"{out_h * out_w:,}, {format_number(ratio, 2)}× fewer. "
-        "Both pictures use the same colour scale, and each is drawn in proportion to its size."
-    )
-    # Drawn in proportion: the pooled picture is as much narrower as the map is.
-    out_share = max(0.3, out_w / w)
-    wide = 0.42
-    c_in, c_mid, c_out, _ = st.columns(
-        [wide, 0.05, wide * out_share, max(0.01, 1 - wide * (1 + out_share) - 0.05)], gap="small"
-    )
+    # Drawn in proportion: the pooled picture is as much narrower as the map is. One
+    # wrapping row of two bordered boxes (white cells stay visible on a white page),
+    # each holding its picture and, for small maps, its values.
+    base = 560 if presentation.is_on() else 420  # px
+    widths = (base, int(base * max(0.3, out_w / w)))
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
     title_out = f"{MODES[mode]} of the {what_short}"
-    for column, values, title in ((c_in, x, what), (c_out, pooled, title_out)):
-        frame = column.container(border=True)  # white cells stay visible on a white page
+    boxes = []
+    for values, title, width in ((x, what, widths[0]), (pooled, title_out, widths[1])):
+        if boxes:
+            row.markdown("## →", width="content")
+        frame = row.container(border=True, width=width)
+        boxes.append(frame)
         if look != "gray":
             panels.show_map(frame, values, title, cmap=CMAP, view=look, vlim=scale[1])
         else:
@@ -416,14 +459,12 @@ else:
                 f"{title} ({shape}; black = {format_number(scale[0])}, "
                 f"white = {format_number(scale[1])})",
             )
-    c_mid.markdown("## →")
-    t_in, t_out = st.columns(2, gap="large")
     if max(h, w) <= SMALL:
-        t_in.markdown(f"**{what} values ({h}×{w})**")
-        t_in.table(_number_table(x))
+        boxes[0].markdown(_paragraphs(f"**{what} values ({h}×{w})**", _number_table(x)))
     if max(out_h, out_w) <= SMALL and not selfcheck.is_on(K):  # predict first hides answers
-        t_out.markdown(f"**Pooled values ({out_h}×{out_w})**")
-        t_out.table(_number_table(pooled))
+        boxes[1].markdown(
+            _paragraphs(f"**Pooled values ({out_h}×{out_w})**", _number_table(pooled, compact=True))
+        )
     exports.map_downloads(
         st,
         K,
@@ -436,6 +477,9 @@ else:
     )
 
 # ---- 4. Step by step: a fragment, so choosing another position reruns only this part
+
+
+STEPS_TITLE = "4. One output value, step by step"
 
 
 @st.fragment
@@ -456,15 +500,19 @@ def _steps(
     cmap,
     scale,
 ):
-    """Section 4 for the settings of the last full run."""
+    """Section 4 for the settings of the last full run.
+
+    The browser redraws all of it on every new position: few elements, text merged.
+    """
     share.write_to_url()  # a fragment rerun keeps the link's position up to date
     h, w = x.shape
     out_h, out_w = pooled.shape
-    presentation.prose(
+    presentation.section(
+        STEPS_TITLE,
         "Choose an output position with the numbers or buttons, or click the input or the "
-        "output in the player. The player scans the positions in order, in your browser."
+        "output in the player. The player scans the positions in order, in your browser.",
     )
-    row, col = stepview.select_position(st.container(), K, (out_h, out_w))
+    row, col = stepview.select_position(st, K, (out_h, out_w))
 
     step_args = dict(pool_args)
     step = vizlib.pool_step(x, row, col, mode=mode, **step_args)
@@ -533,19 +581,18 @@ def _steps(
         )
         st.code(step.expression(), language=None, wrap_lines=True)
         exports.text_download(st, K, step, label=f"{MODES[mode]}, {image.label}", stem="pool_step")
+        check = _note(
+            f"Check: the pooled map holds {format_number(pooled[step.row, step.col])} "
+            "at this position."
+        )
         if mode == "max":
             if step.winner is None:
-                st.markdown(
+                explained = [
                     "Every cell of this window is padding (−∞), so the result is −∞: nothing won."
-                )
+                ]
             else:
                 wr, wc = step.winner
                 ties = int(np.sum(step.window[inside] == step.value))
-                st.markdown(
-                    f"**Winner:** input row {wr}, column {wc}, value "
-                    f"{format_number(step.value)} (flat index {step.winner_index} = "
-                    f"{wr}·{w} + {wc}, the number `return_indices=True` gives)."
-                )
                 tie_rule = (
                     "If several cells hold the maximum, PyTorch's CPU kernel keeps the **first** "
                     "in row-major order (left to right, then top to bottom), because it replaces "
@@ -553,15 +600,21 @@ def _steps(
                 )
                 if ties > 1:
                     tie_rule = f"**Tie:** {ties} cells of this window hold the maximum. " + tie_rule
-                st.markdown(tie_rule)
-                if n_pad:
-                    st.caption("Max pooling pads with −∞, so a padding cell can never win.")
+                explained = [
+                    f"**Winner:** input row {wr}, column {wc}, value "
+                    f"{format_number(step.value)} (flat index {step.winner_index} = "
+                    f"{wr}·{w} + {wc}, the number `return_indices=True` gives).",
+                    tie_rule,
+                    _note("Max pooling pads with −∞, so a padding cell can never win.")
+                    if n_pad
+                    else "",
+                ]
         else:
-            st.markdown(
+            explained = [
                 f"**Sum** = {format_number(step.total)}, **divisor** = {step.divisor}, "
                 f"**mean** = {format_number(step.total)} / {step.divisor} = "
                 f"{format_number(step.value)}."
-            )
+            ]
             if n_pad:
                 pad_rows = (step.tap_rows[:, 0] >= -padding) & (step.tap_rows[:, 0] < h + padding)
                 pad_cols = (step.tap_cols[0] >= -padding) & (step.tap_cols[0] < w + padding)
@@ -590,20 +643,19 @@ def _steps(
                         f"With `count_include_pad=False` only the {_count(real, 'real value')} "
                         "count, so padding does not pull the mean toward 0."
                     )
-                st.markdown(f"This window has {' and '.join(parts)}. {why}")
+                explained.append(f"This window has {' and '.join(parts)}. {why}")
             else:
-                st.caption(
-                    "This window lies inside the input, so `count_include_pad` does not matter "
-                    f"here: the divisor is the window's {step.divisor} cells."
+                explained.append(
+                    _note(
+                        "This window lies inside the input, so `count_include_pad` does not "
+                        f"matter here: the divisor is the window's {step.divisor} cells."
+                    )
                 )
-        st.caption(
-            "Check: the pooled map holds "
-            f"{format_number(pooled[step.row, step.col])} at this position."
-        )
+        st.markdown(_paragraphs(*explained, check))
 
 
-st.header("4. One output value, step by step")
 if pooled is None:
+    st.markdown(f"## {STEPS_TITLE}")
     st.info("Choose settings for which the window fits (see above) to see the steps.")
 else:
     _steps(
@@ -624,10 +676,10 @@ else:
     )
 
 # ---- 5. As PyTorch code
-st.header("5. As PyTorch code")
-presentation.prose(
+presentation.section(
+    "5. As PyTorch code",
     "The same layer with `torch.nn.functional`, to copy into your own notebook "
-    "(`nn.MaxPool2d` / `nn.AvgPool2d` take the same arguments):"
+    "(`nn.MaxPool2d` / `nn.AvgPool2d` take the same arguments):",
 )
 st.code(
     _torch_code(
