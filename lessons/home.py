@@ -1,33 +1,84 @@
-"""Start page: the current image through the tutorial's edge detector, and the lesson map."""
+"""Start page: the current image through the tutorial's edge detector, and the lesson map.
+
+Few elements (each costs the browser time on every rerun): input, kernel and
+feature map share one wrapping row (a horizontal container, not columns); the
+kernel with its description is one markdown, the lesson map another.
+"""
 
 import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, presentation
+from ui import cached, md, panels, presentation, render
+from ui.cached import digest
 from ui.state import current_image
+from vizlib.conv import format_number
+
+EDGE = vizlib.KERNELS["edge_detector"]
+MAP_TITLE = "Feature map (padding “same”)"
+WIDTH = 340  # px per picture: input, kernel and map fit side by side on a 1366 px laptop
+KERNEL_WIDTH = 170
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def _pictures(
+    key: str, boost: bool, _gray: np.ndarray, _fmap: np.ndarray
+) -> tuple[render.Picture, render.Picture]:
+    """The input and its feature map (colour bar drawn under it), keyed on a digest."""
+    return (
+        render.picture_of_image(_gray),
+        panels.map_picture(_fmap, view="signed", boost=boost, colorbar=True),
+    )
+
 
 st.title("How a CNN's building blocks compute")
+
+image = current_image()
+gray = image.gray  # (H, W)
+feature_map = cached.run(vizlib.conv2d, gray, EDGE.weights, padding="same")  # (H, W)
+
 presentation.prose(
     "Pick an image in the sidebar (a photo, your own upload, a webcam snapshot, the tutorial's "
     "5×5 grid or a synthetic pattern) and follow the lessons in order. Every number on these "
     "pages is computed, not typed in, with the same rules as PyTorch."
 )
 
-image = current_image()
-edge = vizlib.KERNELS["edge_detector"]
-feature_map = cached.run(vizlib.conv2d, image.gray, edge.weights, padding="same")  # (H, W)
+boost = presentation.is_boosted()
+pic_in, pic_map = _pictures(f"{digest(gray)}:{digest(feature_map)}", boost, gray, feature_map)
+shape = "×".join(str(n) for n in gray.shape)
+extra = ""
+if pic_in.vmin != 0.0 or pic_in.vmax != 1.0:  # e.g. the tutorial's grid, 0 to 8
+    extra = (
+        f"; values {format_number(pic_in.vmin)}–{format_number(pic_in.vmax)} shown as black–white"
+    )
+caption_in = f"Input: {image.label}, grayscale ({shape}{extra})"
+caption_map = panels.map_caption(feature_map, pic_map, MAP_TITLE, "signed", shared=False)
+kernel = EDGE.weights.astype(int)  # (3, 3): whole numbers
+description = EDGE.description if presentation.is_on() else f":small[:gray[{EDGE.description}]]"
 
-left, mid, right = st.columns([4, 2, 4])
-panels.show_image(left, image.gray, f"Input: {image.label}, grayscale")
-with mid:
-    st.markdown(f"**Kernel: {edge.name}**")
-    st.table(np.asarray(edge.weights, dtype=int))
-    st.caption(edge.description)
-panels.show_map(right, feature_map, "Feature map (padding “same”)")
+# Input, kernel and feature map side by side in one wrapping row (no columns).
+row = st.container(horizontal=True, gap="medium")
+row.image(pic_in.png, caption=caption_in, width=WIDTH, output_format="PNG", alt=caption_in)
+row.markdown(
+    f"**Kernel: {EDGE.name}**\n\n"
+    + md.table(
+        [[str(v) for v in r] for r in kernel],
+        [str(c) for c in range(kernel.shape[1])],
+        index=[str(r) for r in range(kernel.shape[0])],
+    )
+    + f"\n\n{description}",
+    width=KERNEL_WIDTH,
+)
+row.image(
+    pic_map.png,
+    caption=caption_map,
+    width=WIDTH,
+    output_format="PNG",
+    alt=f"{caption_map} The colour bar is drawn under the map.",
+)
 
-st.subheader("The lessons, in the tutorial's order")
-presentation.prose(
+presentation.section(
+    "The lessons, in the tutorial's order",
     "1. **Batch normalization**: the formula on an M × N mini-batch, train mode (batch "
     "statistics, running averages updated) versus eval mode (running statistics).\n"
     "2. **Why convolutions**: why not a dense layer on the flattened image.\n"
@@ -36,5 +87,6 @@ presentation.prose(
     "4. **Volumes and filters**: RGB inputs, filter depth must match input depth, several "
     "feature maps.\n"
     "5. **Activation and stacking**: ReLU and friends, layers stacked, receptive fields growing.\n"
-    "6. **Pooling**: max and average pooling, window by window."
+    "6. **Pooling**: max and average pooling, window by window.",
+    level=3,
 )
