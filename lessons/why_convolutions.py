@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, panels, plots_why, presentation
+from ui import cached, md, panels, plots_volumes, plots_why, presentation
 from ui.kernel_editor import select_kernel
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -68,6 +68,11 @@ def megabytes(n_bytes: int) -> str:
     return f"{format_number(mb)} MB"
 
 
+def figures(values: dict[str, str]) -> str:
+    """Labelled figures as a one-row markdown table (one element, read well on a projector)."""
+    return md.table([list(values.values())], list(values), align="center")
+
+
 def vector_text(v: np.ndarray) -> str:
     return "[" + ", ".join(format_number(float(x)) for x in v) + "]"
 
@@ -75,15 +80,7 @@ def vector_text(v: np.ndarray) -> str:
 image = current_image()
 
 st.title("Why convolutions")
-presentation.prose(
-    "Before convolutions, an image went into a **multi-layer perceptron (MLP)**: a stack of "
-    "dense (fully connected) layers. A dense layer takes a *vector*, so the image is first "
-    "**flattened**: its rows are laid end to end. Every output of the layer then has its own "
-    "weight for every pixel — the layer looks at the entire image at once."
-)
-
 # --------------------------------------------------------------------------- 1. flattening
-st.header("1 · Flattening: the tutorial's 3×3 example")
 example = np.asarray(vizlib.MLP_EXAMPLE)  # (3, 3)
 example_shifted = shift_image(example, 0, 1, "zeros")  # (3, 3): one pixel to the right
 origin = shift_image(np.arange(example.size).reshape(example.shape), 0, 1, "zeros")
@@ -91,8 +88,20 @@ origin[:, 0] = -1  # the filled-in column came from nowhere
 flat = example.reshape(-1)  # (9,)
 flat_shifted = example_shifted.reshape(-1)  # (9,)
 n_changed_example = int(np.count_nonzero(flat != flat_shifted))
+rows_text = ", ".join(vector_text(r) for r in example)
+# Introduction (prose), heading, the two flattened pictures, their description and the
+# three points: one markdown element.
 st.markdown(
-    plots_why.flatten_html(
+    (
+        ""
+        if presentation.is_on()
+        else "Before convolutions, an image went into a **multi-layer perceptron (MLP)**: a "
+        "stack of dense (fully connected) layers. A dense layer takes a *vector*, so the image "
+        "is first **flattened**: its rows are laid end to end. Every output of the layer then "
+        "has its own weight for every pixel — the layer looks at the entire image at once.\n\n"
+    )
+    + "## 1 · Flattening: the tutorial's 3×3 example\n\n"
+    + plots_why.flatten_html(
         example,
         title="Image (3×3)",
         vector_title="Flattened vector (9 entries): index = row·3 + column",
@@ -103,42 +112,40 @@ st.markdown(
         title="Moved 1 pixel right",
         vector_title=f"Flattened again: {n_changed_example} of 9 entries changed (red)",
         changed=flat != flat_shifted,
-    ),
-    unsafe_allow_html=True,
-)
-st.caption(
-    "Top: the 3×3 image and its flattened vector (9 entries); under each entry its index and "
-    "(row, column). Each pixel keeps its colour in both. Bottom: the same picture moved one "
-    "pixel to the right (the new left column is 0, white), flattened again; the colours follow "
-    "the pixels, red outlines mark the entries whose value changed."
-)
-rows_text = ", ".join(vector_text(r) for r in example)
-st.markdown(
+    )
+    + "\n\n<small>Top: the 3×3 image and its flattened vector (9 entries); under each entry its "
+    "index and (row, column). Each pixel keeps its colour in both. Bottom: the same picture "
+    "moved one pixel to the right (the new left column is 0, white), flattened again; the "
+    "colours follow the pixels, red outlines mark the entries whose value changed.</small>\n\n"
     f"- Image rows {rows_text} → flattened vector `{vector_text(flat)}`: entry *i* is the "
     "pixel at row *i* // 3, column *i* mod 3.\n"
     f"- Moved one pixel right → `{vector_text(flat_shifted)}`: **{n_changed_example} of "
     f"{flat.size}** entries changed, although it is the same picture in a new place.\n"
     "- The dense layer has no idea that entries 0, 1, 2 were neighbours of 3, 4, 5: the grid is "
-    "gone, and a pattern it learned at one place means nothing at another."
+    "gone, and a pattern it learned at one place means nothing at another.",
+    unsafe_allow_html=True,
 )
 
 # --------------------------------------------------------------------------- 2. shifting
-st.header("2 · Shift the image: a new input for the MLP, a shifted map for the convolution")
+st.markdown("## 2 · Shift the image: a new input for the MLP, a shifted map for the convolution")
 gray = np.asarray(image.gray)  # (H, W)
 H, W = gray.shape
 
-c1, c2, c3 = st.columns([3, 3, 3])
-where = c1.radio(
+controls = st.container(horizontal=True, gap="large")
+where = controls.radio(
     "Shift what",
     ("crop", "image"),
     format_func={"crop": "A small crop (numbers readable)", "image": "The whole image"}.get,
     key="why.where",
     help="The crop is taken from the centre of the current image (grayscale).",
+    width="content",
 )
-crop = c1.slider("Crop size (pixels)", 4, 10, 8, key="why.crop", disabled=where != "crop")
-d_rows = c2.slider("Shift rows (down +, up −)", -8, 8, 1, key="why.rows")
-d_cols = c2.slider("Shift columns (right +, left −)", -8, 8, 2, key="why.cols")
-fill = c3.radio("Fill", tuple(FILLS), format_func=FILLS.get, key="why.fill")
+crop = controls.slider(
+    "Crop size (pixels)", 4, 10, 8, key="why.crop", disabled=where != "crop", width=200
+)
+d_rows = controls.slider("Shift rows (down +, up −)", -8, 8, 1, key="why.rows", width=220)
+d_cols = controls.slider("Shift columns (right +, left −)", -8, 8, 2, key="why.cols", width=220)
+fill = controls.radio("Fill", tuple(FILLS), format_func=FILLS.get, key="why.fill", width="content")
 
 if where == "crop":
     size = min(crop, H, W)
@@ -155,8 +162,20 @@ x = np.asarray(x, dtype=np.float64 if image.is_grid else np.float32)
 xs = shift_image(x, d_rows, d_cols, fill)  # (h, w)
 h, w = x.shape
 
-st.markdown(
-    f"Working on {where_text} of **{image.label}**"
+# What the MLP sees.
+v, vs = x.reshape(-1), xs.reshape(-1)  # (h·w,)
+n_changed = int(np.count_nonzero(v != vs))
+distance = float(np.linalg.norm(vs.astype(np.float64) - v.astype(np.float64)))
+norm_v = float(np.linalg.norm(v.astype(np.float64)))
+mlp_figures = figures(
+    {
+        f"Entries that changed (of {thousands(v.size)})": thousands(n_changed),
+        "Euclidean distance ‖v′ − v‖": format_number(distance),
+        "Relative to ‖v‖": f"{format_number(100 * distance / norm_v if norm_v else 0, 1)} %",
+    }
+)
+setting = (
+    f"Working on {where_text} of **{md.escape(image.label)}**"
     + (" (its grayscale version: one channel keeps the numbers simple)" if image.is_rgb else "")
     + f". **Shift**: {abs(d_rows)} row(s) {'down' if d_rows >= 0 else 'up'}, "
     f"{abs(d_cols)} column(s) {'right' if d_cols >= 0 else 'left'}; "
@@ -167,50 +186,56 @@ st.markdown(
         else "**circular**: what slides out on one side comes back on the other "
         "(`np.roll`), so no pixel is lost."
     )
+    + "\n\n### What the MLP sees: the flattened vector\n\n"
 )
-
-# What the MLP sees.
-v, vs = x.reshape(-1), xs.reshape(-1)  # (h·w,)
-n_changed = int(np.count_nonzero(v != vs))
-distance = float(np.linalg.norm(vs.astype(np.float64) - v.astype(np.float64)))
-norm_v = float(np.linalg.norm(v.astype(np.float64)))
-
-st.subheader("What the MLP sees: the flattened vector")
-g1, g2, g3 = st.columns([3, 3, 2])
+dense_text = (
+    f"For a dense layer, x′ is a different input: **{thousands(n_changed)}** of the "
+    f"{thousands(v.size)} numbers it receives changed "
+    f"({format_number(100 * n_changed / v.size, 1)} %), by a Euclidean distance of "
+    f"√(Σ (v′ᵢ − vᵢ)²) = **{format_number(distance)}** (the vector's own length is "
+    f"‖v‖ = {format_number(norm_v)}). Whatever it learned about the object at its old "
+    "place does not transfer to the new one.\n\n"
+    "### What the convolution sees: the same feature map, shifted"
+)
 if where == "crop":
     vlim = max(float(x.max()), 1.0)
-    g1.markdown(
-        plots_why.grid_html(
-            x, title=f"x: the crop ({h}×{w})", decimals=decimals, vmin=0, vmax=vlim
-        ),
-        unsafe_allow_html=True,
-    )
     filled = shift_image(np.ones_like(x, dtype=bool), d_rows, d_cols, fill) == 0
-    g2.markdown(
-        plots_why.grid_html(
-            xs,
-            title=f"x′: shifted ({h}×{w}); hatched = filled with 0",
-            decimals=decimals,
-            vmin=0,
-            vmax=vlim,
-            hatched=filled,
-        ),
+    grids = plots_why.side_by_side(
+        [
+            plots_why.grid_html(
+                x, title=f"x: the crop ({h}×{w})", decimals=decimals, vmin=0, vmax=vlim
+            ),
+            plots_why.grid_html(
+                xs,
+                title=f"x′: shifted ({h}×{w}); hatched = filled with 0",
+                decimals=decimals,
+                vmin=0,
+                vmax=vlim,
+                hatched=filled,
+            ),
+        ]
+    )
+    # The setting, both grids, the figures, both vectors and what they mean: one element.
+    st.markdown(
+        setting + grids + "\n\n" + mlp_figures + "\n\n**The two flattened vectors** v and v′ "
+        f"({v.size} entries each, in lines of 16; red = changed entry)\n\n"
+        + plots_why.vector_strip_html(v, vs, decimals=decimals)
+        + "\n\n"
+        + dense_text,
         unsafe_allow_html=True,
     )
-else:
-    panels.show_image(g1, x, "x: the image")
-    panels.show_image(g2, xs, "x′: the shifted image")
-g3.metric(f"Entries that changed (of {thousands(v.size)})", thousands(n_changed))
-g3.metric("Euclidean distance ‖v′ − v‖", format_number(distance))
-g3.metric("Relative to ‖v‖", f"{format_number(100 * distance / norm_v if norm_v else 0, 1)} %")
-if where == "crop":
-    st.markdown(
-        "**The two flattened vectors** v and v′ "
-        f"({v.size} entries each, in lines of 16; red = changed entry)",
-    )
-    st.markdown(plots_why.vector_strip_html(v, vs, decimals=decimals), unsafe_allow_html=True)
 else:
     mid = h // 2
+    st.markdown(setting + mlp_figures)
+    pics = [
+        plots_volumes.image_picture(f"why.{tag}.{cached.digest(a)}", a)
+        for tag, a in (("x", x), ("xs", xs))
+    ]
+    captions = [
+        plots_volumes.image_caption(x, pics[0], "x: the image"),
+        plots_volumes.image_caption(xs, pics[1], "x′: the shifted image"),
+    ]
+    st.image([p.png for p in pics], caption=captions, width=320, output_format="PNG", alt=captions)
     st.markdown(
         f"**Entries {mid * w}–{(mid + 1) * w - 1} of the flattened vectors** (image row {mid}): "
         "the original v and the shifted image's v′; red dots = changed entries."
@@ -222,21 +247,18 @@ else:
         width="stretch",
         alt=f"Entries {mid * w} to {(mid + 1) * w - 1} of v and v′ as points; changed ones in red",
     )
-st.markdown(
-    f"For a dense layer, x′ is a different input: **{thousands(n_changed)}** of the "
-    f"{thousands(v.size)} numbers it receives changed "
-    f"({format_number(100 * n_changed / v.size, 1)} %), by a Euclidean distance of "
-    f"√(Σ (v′ᵢ − vᵢ)²) = **{format_number(distance)}** (the vector's own length is "
-    f"‖v‖ = {format_number(norm_v)}). Whatever it learned about the object at its old "
-    "place does not transfer to the new one."
-)
+    st.markdown(dense_text)
 
 # What the convolution sees.
-st.subheader("What the convolution sees: the same feature map, shifted")
 padding_mode = "circular" if fill == "circular" else "zeros"
-k1, k2 = st.columns([2, 5])
-with k1:
-    kernel = select_kernel("why.kernel", default="edge_detector", label="Convolution kernel")
+row = st.container(horizontal=True, gap="large", wrap=False)
+kernel = select_kernel(
+    "why.kernel",
+    default="edge_detector",
+    label="Convolution kernel",
+    container=row.container(width=360),
+)
+explain = row.container(width="stretch")
 kernel = np.asarray(kernel, dtype=np.float64)  # (kH, kW)
 kh, kw = kernel.shape
 try:
@@ -245,7 +267,7 @@ try:
         vizlib.conv2d, xs, kernel, padding="same", padding_mode=padding_mode
     )
 except ValueError as exc:
-    k2.error(f"This kernel does not fit here: {exc}")
+    explain.error(f"This kernel does not fit here: {exc}")
     fmap = None
 
 if fmap is not None:
@@ -262,16 +284,17 @@ if fmap is not None:
     # One colour scale for both maps: max|value|, or its 99th percentile when boosted.
     vlim = panels.color_limit(np.stack([fmap, fmap_of_shifted]))  # (2, h, w) -> one limit
 
-    k2.markdown(
+    intro = (
         f"Kernel {kh}×{kw}, stride 1, padding “same” with padding mode **{padding_mode}** "
         "(chosen to match the fill, so the border is treated the way the shift treats it).  \n"
         "Compare **conv(shift(x))**, the feature map of the shifted image, with "
         "**shift(conv(x))**, the original feature map moved by the same amount. "
-        "If convolution is *translation equivariant*, the two are equal."
+        "If convolution is *translation equivariant*, the two are equal.\n\n"
     )
     if where == "crop":
-        k2.markdown(
-            plots_why.grid_html(
+        explain.markdown(
+            intro
+            + plots_why.grid_html(
                 fmap,
                 title=f"conv(x): the crop's feature map ({h}×{w})",
                 decimals=decimals or 2,
@@ -282,16 +305,21 @@ if fmap is not None:
             unsafe_allow_html=True,
         )
     else:
-        panels.show_map(k2.columns(2)[0], fmap, "conv(x): the image's feature map", vlim=vlim)
+        explain.markdown(intro)
+        plots_volumes.show_maps(
+            explain, fmap[None], ["conv(x): the image's feature map"], vlim=vlim, width=320
+        )
 
-    f1, f2, f3 = st.columns(3)
     if where == "crop":
-        for col, values, title in (
-            (f1, fmap_of_shifted, f"conv(shift(x)) ({h}×{w})"),
-            (f2, shifted_fmap, f"shift(conv(x)) ({h}×{w})"),
-            (f3, diff, "conv(shift(x)) − shift(conv(x))"),
-        ):
-            col.markdown(
+        top = max(float(np.max(np.abs(v))) for v in (fmap, fmap_of_shifted, diff))
+        saturated = (
+            f"; colours saturate beyond ±{format_number(vlim)} (the numbers in the cells are "
+            f"exact), the max |value| is {format_number(top)}"
+            if top > vlim
+            else ""
+        )
+        maps_text = plots_why.side_by_side(
+            [
                 plots_why.grid_html(
                     values,
                     title=title,
@@ -300,38 +328,50 @@ if fmap is not None:
                     vmin=-vlim,
                     vmax=vlim,
                     marked=differs,
-                ),
-                unsafe_allow_html=True,
-            )
-        top = max(float(np.max(np.abs(v))) for v in (fmap, fmap_of_shifted, diff))
-        saturated = (
-            f"; colours saturate beyond ±{format_number(vlim)} (the numbers in the cells are "
-            f"exact), the max |value| is {format_number(top)}"
-            if top > vlim
-            else ""
-        )
-        st.caption(
-            "Feature maps on a diverging scale (red > 0 > blue, white = 0, shared limits "
-            f"±{format_number(vlim)}{saturated}); red outlines = cells where the two maps differ."
+                )
+                for values, title in (
+                    (fmap_of_shifted, f"conv(shift(x)) ({h}×{w})"),
+                    (shifted_fmap, f"shift(conv(x)) ({h}×{w})"),
+                    (diff, "conv(shift(x)) − shift(conv(x))"),
+                )
+            ]
+        ) + (
+            "\n\n<small>Feature maps on a diverging scale (red > 0 > blue, white = 0, shared "
+            f"limits ±{format_number(vlim)}{saturated}); red outlines = cells where the two maps "
+            "differ.</small>\n\n"
         )
     else:
-        panels.show_map(f1, fmap_of_shifted, "conv(shift(x))", vlim=vlim)
-        panels.show_map(f2, shifted_fmap, "shift(conv(x))", vlim=vlim)
-        panels.show_map(f3, diff, "conv(shift(x)) − shift(conv(x))", vlim=vlim)
-        st.caption(
-            "At this size the differing cells are thin lines along the edges of the "
-            "difference map; choose the small crop above to read them cell by cell."
+        plots_volumes.show_maps(
+            st,
+            np.stack([fmap_of_shifted, shifted_fmap, diff]),
+            ["conv(shift(x))", "shift(conv(x))", "conv(shift(x)) − shift(conv(x))"],
+            vlim=vlim,
+            width=310,
+        )
+        maps_text = (
+            "<small>At this size the differing cells are thin lines along the edges of the "
+            "difference map; choose the small crop above to read them cell by cell.</small>\n\n"
         )
 
-    e1, e2, e3 = st.columns(3)
-    e1.metric("Max |conv(shift(x)) − shift(conv(x))|", format_number(max_diff))
-    e2.metric(
-        f"Max away from the border (≥ {mr} rows, ≥ {mc} cols in)",
-        "no interior" if max_interior is None else format_number(max_interior),
+    equivariance = figures(
+        {
+            "Max |conv(shift(x)) − shift(conv(x))|": format_number(max_diff),
+            f"Max away from the border (≥ {mr} rows, ≥ {mc} cols in)": (
+                "no interior" if max_interior is None else format_number(max_interior)
+            ),
+            "Cells that differ": f"{thousands(n_diff)} of {thousands(diff.size)}",
+        }
     )
-    e3.metric("Cells that differ", f"{thousands(n_diff)} of {thousands(diff.size)}")
-
+    dense_rule = (
+        ""
+        if presentation.is_on()
+        else "\n\nA dense layer has no such rule: its output for x′ is unrelated to its output "
+        "for x. A convolution recognises a pattern wherever it appears — and it is a "
+        "translation-**equivariant** map, not invariant: the response moves with the pattern "
+        "(pooling later makes it nearly invariant)."
+    )
     if n_diff == 0:
+        st.markdown(maps_text + equivariance, unsafe_allow_html=True)
         st.success(
             "The two maps are equal everywhere (up to float rounding): **translation "
             "equivariance**. Shift the input, and the feature map shifts by exactly the same "
@@ -343,6 +383,8 @@ if fmap is not None:
                 else ""
             )
         )
+        if dense_rule:
+            st.markdown(dense_rule)
     else:
         edges = ", ".join(f"{name} {thousands(k)}" for name, k in per_edge.items() if k)
         if max_interior is None:
@@ -358,44 +400,41 @@ if fmap is not None:
         else:
             inside = f"Away from the border the max difference is {format_number(max_interior)}."
         st.markdown(
+            maps_text + equivariance + "\n\n"
             f"{inside} The {thousands(n_diff)} cells that differ all lie within **{band}** "
             f"pixel(s) of the map's edge (by nearest edge: {edges}). Such a band is at most the "
             f"shift plus the kernel's reach wide ({abs(d_rows)} + {kh // 2} rows, "
             f"{abs(d_cols)} + {kw // 2} columns): there the kernel's window covers pixels that "
             "slid out of the frame, or the zeros that slid in, so conv(shift(x)) sees numbers "
             "that conv(x) never saw. Switch the fill to *circular* and the difference vanishes "
-            "everywhere."
+            "everywhere." + dense_rule,
+            unsafe_allow_html=True,
         )
-    presentation.prose(
-        "A dense layer has no such rule: its output for x′ is unrelated to its output for x. "
-        "A convolution recognises a pattern wherever it appears — and it is a translation-"
-        "**equivariant** map, not invariant: the response moves with the pattern (pooling "
-        "later makes it nearly invariant)."
-    )
 
 # --------------------------------------------------------------------------- 3. parameters
-st.header("3 · How many weights?")
+st.markdown("## 3 · How many weights?")
 C = 3 if image.is_rgb else 1
 n_in = H * W * C
-p1, p2 = st.columns(2)
-F = p2.slider("Convolution filters F", 1, 64, 8, key="why.filters")
+choose = st.container(horizontal=True, gap="large")
 out_h = vizlib.output_size(H, 3, padding=1)
 out_w = vizlib.output_size(W, 3, padding=1)
+F = choose.slider("Convolution filters F", 1, 64, 8, key="why.filters", width=300)
 conv_out = F * out_h * out_w
 UNIT_CHOICES = {
     "match": f"As many outputs as the convolution (F·H′·W′ = {thousands(conv_out)})",
     "inputs": f"As many outputs as inputs (H·W·C = {thousands(n_in)})",
     "custom": "A number of my choice",
 }
-unit_mode = p1.radio(
+unit_mode = choose.radio(
     "Dense layer outputs (units)",
     tuple(UNIT_CHOICES),
     format_func=UNIT_CHOICES.get,
     key="why.units_mode",
     help="The fair comparison gives both layers the same output: F feature maps of "
     "H′×W′ values. A typical hidden layer is much smaller (e.g. 1,000), and still huge.",
+    width="content",
 )
-custom_units = p1.number_input(
+custom_units = choose.number_input(
     "Units",
     min_value=1,
     max_value=10_000_000,
@@ -403,6 +442,7 @@ custom_units = p1.number_input(
     step=100,
     key="why.units",
     disabled=unit_mode != "custom",
+    width=180,
 )
 units = {"match": conv_out, "inputs": n_in, "custom": int(custom_units)}[unit_mode]
 
@@ -410,20 +450,22 @@ dense_params = n_in * units + units
 conv_params = F * C * 3 * 3 + F
 conv_bytes = conv_params * 4
 
-q1, q2, q3 = st.columns(3)
-q1.metric("Dense layer parameters", thousands(dense_params))
-q2.metric("3×3 convolution parameters", thousands(conv_params))
-q3.metric("Dense weights in memory (float32)", megabytes(dense_params * 4))
 st.markdown(
+    figures(
+        {
+            "Dense layer parameters": thousands(dense_params),
+            "3×3 convolution parameters": thousands(conv_params),
+            "Dense weights in memory (float32)": megabytes(dense_params * 4),
+        }
+    )
+    + "\n\n"
     f"**Dense layer** on the {H}×{W}" + ("×3" if C == 3 else "") + " image: "
     f"inputs = H·W·C = {H}·{W}·{C} = {thousands(n_in)}; one weight per input for every one of "
     f"the {thousands(units)} units, plus one bias per unit:  \n"
     f"inputs × units + units = {thousands(n_in)} × {thousands(units)} + {thousands(units)} = "
     f"**{thousands(dense_params)}** parameters, × 4 bytes (float32) = "
     f"{thousands(dense_params * 4)} bytes = **{megabytes(dense_params * 4)}** "
-    "(1 MB = 10⁶ bytes)."
-)
-st.markdown(
+    "(1 MB = 10⁶ bytes).\n\n"
     f"**3×3 convolution** with F = {F} filters over C = {C} channel(s): each filter has C·3·3 "
     "weights and one bias, whatever the image size:  \n"
     f"F·C·3·3 + F = {F}·{C}·9 + {F} = **{thousands(conv_params)}** parameters "

@@ -27,6 +27,7 @@ __all__ = [
     "flatten_html",
     "grid_html",
     "number_text",
+    "side_by_side",
     "vector_strip_html",
     "vectors_chart",
 ]
@@ -302,3 +303,18 @@ def vectors_chart(before: np.ndarray, after: np.ndarray, *, start: int) -> alt.L
         .encode(x="index:Q", y="value:Q")
     )
     return (lines + dots).properties(height=240)
+
+
+def side_by_side(parts: list[str], *, min_width: int = 220) -> str:
+    """HTML blocks (grids, vector strips) in one row of equal shares that wraps when narrow.
+
+    Several grids in ONE markdown element cost the browser about one element on
+    every rerun, where a row of ``st.columns`` costs one per column and more.
+    """
+    cells = "".join(
+        f'<div style="flex:1 1 0;min-width:{min_width}px">{part}</div>' for part in parts
+    )
+    return (
+        '<div style="display:flex;gap:1.2rem;align-items:flex-start;flex-wrap:wrap;'
+        f'margin-bottom:.6rem">{cells}</div>'
+    )

@@ -19,9 +19,24 @@ from vizlib.conv import format_number
 PAGE = "lessons/why_convolutions.py"
 
 
+def _unescape(cell: str) -> str:
+    return re.sub(r"\\(.)", r"\1", cell.strip())
+
+
 def metric(at: AppTest, label_start: str) -> str:
-    found = [m.value for m in at.metric if m.label.startswith(label_start)]
-    assert found, [m.label for m in at.metric]
+    """A figure from the page's one-row markdown tables (label row, rule, value row)."""
+    found = []
+    for m in at.markdown:
+        lines = [line for line in m.value.splitlines() if line.startswith("| ")]
+        for i in range(len(lines) - 2):
+            if set(lines[i + 1]) <= set("|-: "):
+                heads = [_unescape(c) for c in re.split(r"(?<!\\)\|", lines[i])[1:-1]]
+                values = [_unescape(c) for c in re.split(r"(?<!\\)\|", lines[i + 2])[1:-1]]
+                assert len(heads) == len(values), (heads, values)
+                found += [
+                    v for h, v in zip(heads, values, strict=True) if h.startswith(label_start)
+                ]
+    assert len(found) == 1, (label_start, found)
     return found[0]
 
 
@@ -195,6 +210,6 @@ def test_crop_grids_follow_boost_and_say_where_colours_saturate(app):
     gray = np.asarray(app.session_state["source.current"].gray, dtype=np.float32)
     both = both_maps(center_crop(gray, 8), 1, 2)
     limit = format_number(np.percentile(both, 99))
-    caption = next(c.value for c in app.caption if c.value.startswith("Feature maps on a"))
+    caption = next(m.value for m in app.markdown if "Feature maps on a diverging" in m.value)
     assert f"shared limits ±{limit}; colours saturate beyond ±{limit}" in caption
     assert f"the max |value| is {format_number(np.max(both))}" in caption
