@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, panels, presentation, selfcheck, share
+from ui import cached, exports, md, panels, presentation, selfcheck, share
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -77,8 +77,24 @@ def last_valid(key: str, edited: pd.DataFrame, columns: list[str], defaults: pd.
     return values
 
 
+def lazy_expander(label: str, key: str):
+    """A collapsed expander whose contents the page draws only once it is opened.
+
+    Opening it reruns (``on_change="rerun"``) and ``.open`` turns true; closed,
+    it costs every rerun one element instead of a code box too.
+    """
+    return st.expander(label, key=key, on_change="rerun")
+
+
 st.title("Batch normalization")
-presentation.prose(
+# The prose (left out in presentation mode) and the formula (always) as ONE element.
+FORMULA = (  # $$ on lines of their own: display math, centred, as st.latex draws it
+    "$$\n"
+    r"y \;=\; \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma"
+    r" \;+\; \beta"
+    "\n$$"
+)
+INTRO = (
     "A layer deep inside a network receives inputs whose scale keeps changing while the "
     "layers before it learn. **Batch normalization** rescales every feature (every channel) "
     "to mean 0 and variance 1 *using the current mini-batch*, then lets the network choose "
@@ -86,9 +102,7 @@ presentation.prose(
     "the batch statistics; at test time (*eval mode*) it normalises with those instead, so an "
     "example's output no longer depends on the other examples in its batch."
 )
-st.latex(
-    r"y \;=\; \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}} \cdot \gamma \;+\; \beta"
-)
+st.markdown(FORMULA if presentation.is_on() else f"{INTRO}\n\n{FORMULA}")
 
 
 # ============================================================================ part 1: M × N
@@ -160,12 +174,6 @@ def marked_pixels(gray: np.ndarray, rows, cols, chosen: int) -> np.ndarray:
     return rgb.astype(np.float32)  # (H, W, 3)
 
 
-def rounded(df: pd.DataFrame) -> pd.DataFrame:
-    """Round the float columns to the page's decimals (and turn −0.0 into 0) for display."""
-    floats = df.select_dtypes("float").columns
-    return df.assign(**{c: df[c].round(P) + 0.0 for c in floats})
-
-
 def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
     """Format a table and highlight the chosen example (row) and feature (column)."""
 
@@ -185,23 +193,24 @@ def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
 @st.fragment
 def part_mxn() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
-    st.header("1 · A mini-batch as an M × N table")
-    presentation.prose(
+    presentation.section(
+        "1 · A mini-batch as an M × N table",
         "Batch norm treats a mini-batch as a table: **M examples** (rows) × **N features** "
         "(columns). Each *feature* (column) is normalised with its own mean and variance, "
-        "taken **down the column**, over the M examples of this batch."
+        "taken **down the column**, over the M examples of this batch.",
     )
 
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-    source = c1.radio(
+    source = st.radio(
         "Values",
         ("Random samples (you set each feature's mean and spread)", "Pixels of the current image"),
         key="bn.m.source",
+        horizontal=True,
     )
-    m = c2.slider("M (examples in the batch)", 1, 64, 8, key="bn.m.M")
-    n = c3.slider("N (features)", 1, MAX_FEATURES, 3, key="bn.m.N")
-    seed = c4.number_input("Seed", 0, 10_000, 0, step=1, key="bn.m.seed")
-    eps = c4.select_slider(
+    controls = st.container(horizontal=True)  # wraps when narrow; no columns
+    m = controls.slider("M (examples in the batch)", 1, 64, 8, key="bn.m.M")
+    n = controls.slider("N (features)", 1, MAX_FEATURES, 3, key="bn.m.N")
+    seed = controls.number_input("Seed", 0, 10_000, 0, step=1, key="bn.m.seed")
+    eps = controls.select_slider(
         "ε (eps)",
         EPS_CHOICES,
         value=1e-5,
@@ -291,16 +300,16 @@ def part_mxn() -> None:
     stats = layer.last_stats
 
     # ------------------------------------------------------------- the table and its stats
-    c1, c2 = st.columns([1, 1])
+    follow = st.container(horizontal=True)  # two controls side by side, no columns
     clamp_state("bn.m.feature", 0, n - 1, 0)
-    feature = c1.selectbox(
+    feature = follow.selectbox(
         "Feature to follow (column)",
         range(n),
         format_func=lambda j: f"{j + 1}: {names[j]}",
         key="bn.m.feature",
     )
     clamp_state("bn.m.example", 1, m, 1)
-    example = c2.number_input("Example to follow (row)", 1, m, step=1, key="bn.m.example") - 1
+    example = follow.number_input("Example to follow (row)", 1, m, step=1, key="bn.m.example") - 1
     j, i = int(feature), int(example)
     if from_image:
         panels.show_image(
@@ -313,29 +322,29 @@ def part_mxn() -> None:
 
     x_precision = 2 if not from_image else P
     table = pd.DataFrame(values, index=row_names, columns=names)
-    stats_table = pd.DataFrame(
-        [stats.batch_mean, stats.batch_var, np.sqrt(stats.batch_var + stats.eps)],
-        index=["E[x]  (mean)", "Var[x]  (÷ M)", "√(Var[x] + ε)"],
-        columns=names,
-    )
     out = pd.DataFrame(normalised, index=row_names, columns=names)
-    out_stats = pd.DataFrame(
-        [normalised.mean(axis=0), normalised.std(axis=0)],
-        index=["mean of y", "std of y"],
-        columns=names,
-    )
+    stats_rows = [stats.batch_mean, stats.batch_var, np.sqrt(stats.batch_var + stats.eps)]
+    out_rows = [normalised.mean(axis=0), normalised.std(axis=0)]
     height = min(38 + 35 * m, 420)
     t1, t2 = st.columns(2)
-    with t1:
-        st.markdown(f"**Input x** — the mini-batch, M × N = {m} × {n}")
-        st.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
-        st.markdown("**Per-feature statistics** (down each column, over the M examples)")
-        st.dataframe(rounded(stats_table), width="stretch")
-    with t2:
-        st.markdown(f"**Output y** — normalised, then × γ + β ({m} × {n})")
-        st.dataframe(styled(out, i, j, P), height=height, width="stretch")
-        st.markdown("**Check**: every column of y now has mean β and standard deviation ≈ γ")
-        st.dataframe(rounded(out_stats), width="stretch")
+    t1.markdown(f"**Input x** — the mini-batch, M × N = {m} × {n}")
+    t1.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
+    t1.markdown(
+        "**Per-feature statistics** (down each column, over the M examples)\n\n"
+        + md.table(
+            [[num(v) for v in row] for row in stats_rows],
+            names,
+            index=["E[x] (mean)", "Var[x] (÷ M)", "√(Var[x] + ε)"],
+        )
+    )
+    t2.markdown(f"**Output y** — normalised, then × γ + β ({m} × {n})")
+    t2.dataframe(styled(out, i, j, P), height=height, width="stretch")
+    t2.markdown(
+        "**Check**: every column of y now has mean β and standard deviation ≈ γ\n\n"
+        + md.table(
+            [[num(v) for v in row] for row in out_rows], names, index=["mean of y", "std of y"]
+        )
+    )
 
     # ------------------------------------------------------- the formula with numbers
     x = float(values[i, j])
@@ -345,69 +354,58 @@ def part_mxn() -> None:
     centred = x - mean
     root = math.sqrt(var + stats.eps)
     column = values[:, j]
-    st.subheader(f"The formula for example {i + 1}, feature “{names[j]}”")
     shown = column if m <= 6 else np.concatenate([column[:3], column[-2:]])
     terms = " + ".join(num(v, x_precision) for v in shown[: 3 if m > 6 else m])
     if m > 6:
         terms += " + … + " + " + ".join(num(v, x_precision) for v in column[-2:])
     sq_terms = " + ".join(f"({num(v, x_precision)} − {num(mean)})²" for v in column[:2])
     sq_terms += " + …" if m > 2 else ""
+    # Heading, the three steps, the formula with numbers (KaTeX), the same as text and what
+    # it means: ONE markdown element (was five).
     st.markdown(
+        f"### The formula for example {i + 1}, feature “{md.escape(names[j])}”\n\n"
         f"1. **Mean** of the column: E[x] = ({terms}) / {m} = {num(column.sum(), x_precision)} "
         f"/ {m} = **{num(mean)}**\n"
         f"2. **Variance** of the column (the *biased* one, ÷ M, which is what normalising uses): "
         f"Var[x] = ({sq_terms}) / {m} = {num(var * m)} / {m} = **{num(var)}**\n"
         f"3. **Normalise, scale, shift** example {i + 1} (x = {num(x, x_precision)}), "
-        f"with ε = {eps_text(stats.eps)}, γ = {num(gamma)}, β = {num(beta)}:"
-    )
-    st.latex(
+        f"with ε = {eps_text(stats.eps)}, γ = {num(gamma)}, β = {num(beta)}:\n\n"
+        "$$\n"
         rf"y = \frac{{{tex(x, x_precision)} - {tex(mean)}}}{{\sqrt{{{tex(var)} + "
         rf"{tex(stats.eps, 8)}}}}} \cdot {tex(gamma)} + {tex(beta)}"
         rf" = \frac{{{tex(centred)}}}{{{tex(root)}}} \cdot {tex(gamma)} + {tex(beta)}"
         rf" = \mathbf{{{tex(y)}}}"
-    )
-    st.markdown(
+        "\n$$"
+        "\n\n"
         f"As text: y = ({num(x, x_precision)} − {paren(mean)}) / √({num(var)} + "
         f"{eps_text(stats.eps)}) × {num(gamma)} + {num(beta)} = {num(centred)} / {num(root)} "
-        f"× {num(gamma)} + {num(beta)} = **{num(y)}**"
-    )
-    st.caption(
-        f"x is {num(abs(centred / root) if root else 0, 2)} standard deviations "
+        f"× {num(gamma)} + {num(beta)} = **{num(y)}**\n\n"
+        f":small[x is {num(abs(centred / root) if root else 0, 2)} standard deviations "
         f"{'above' if centred >= 0 else 'below'} its feature's mean; y says the same thing on "
         "the scale γ chose. The same x in a different batch would get a different y "
-        "(part 2)."
+        "(part 2). In the histograms below, the red line is the feature's mean (before) and β "
+        "(after): normalising shifts and rescales each column; it does not change the *shape* "
+        "of its histogram.]"
     )
 
     # ------------------------------------------------------------------ histograms
     st.vega_lite_chart(
-        spec=plots.histograms_spec(
+        spec=plots.before_after_spec(
             values,
-            names,
-            shared_x=False,
-            centre=stats.batch_mean,
-            centre_label="E[x]",
-            title=f"Before: x, each feature on its own scale (M = {m} examples)",
-        ),
-        width="stretch",
-        alt=f"Histograms of the {n} input features before normalising",
-    )
-    st.vega_lite_chart(
-        spec=plots.histograms_spec(
             normalised,
             names,
-            shared_x=True,
-            centre=stats.bias,
-            centre_label="β",
-            title="After: y = normalised × γ + β, all features on one shared scale",
+            mean=stats.batch_mean,
+            beta=stats.bias,
+            before_title=f"Before: x, each feature on its own scale (M = {m} examples)",
+            after_title="After: y = normalised × γ + β, all features on one shared scale",
         ),
         width="stretch",
-        alt=f"Histograms of the {n} features after normalising",
+        alt=f"Histograms of the {n} input features before normalising (top row) and after "
+        "(bottom row)",
     )
-    st.caption(
-        "Red line: the feature's mean (before) and β (after). Normalising shifts and rescales "
-        "each column; it does not change the *shape* of its histogram."
-    )
-    with st.expander("As PyTorch code"):
+    with lazy_expander("As PyTorch code", "bn.m.code") as box:
+        if not box.open:
+            return
         rows_text = (
             "[\n"
             + "".join(
@@ -499,30 +497,36 @@ def train_steps(k: int, settings: dict) -> None:
 @st.fragment
 def part_train_eval() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
-    st.header("2 · Train mode versus eval mode")
-    presentation.prose(
-        "In **train mode** the layer normalises with the batch's own mean and variance, and "
-        "nudges its **running averages** towards them after every batch:"
-    )
-    st.latex(
+    update = (  # display math: $$ on lines of their own
+        "$$\n"
         r"\text{running\_mean} \leftarrow (1 - m)\cdot\text{running\_mean} + m \cdot "
         r"\mathrm{E}_{\text{batch}}[x]"
-    )
-    st.latex(
+        "\n$$\n\n$$\n"
         r"\text{running\_var} \leftarrow (1 - m)\cdot\text{running\_var} + m \cdot "
         r"\mathrm{Var}^{\text{unbiased}}_{\text{batch}}[x]"
+        "\n$$"
     )
-    presentation.prose(
-        "In **eval mode** (`model.eval()`, at test time) it normalises with the running "
-        "averages and changes nothing. Below, one feature (C = 1) receives a stream of seeded "
-        "mini-batches; train it step by step and watch the running statistics follow."
-    )
+    if presentation.is_on():  # the formulas stay, the prose is the teacher's
+        st.markdown(f"## 2 · Train mode versus eval mode\n\n{update}")
+    else:
+        st.markdown(
+            "## 2 · Train mode versus eval mode\n\n"
+            "In **train mode** the layer normalises with the batch's own mean and variance, and "
+            f"nudges its **running averages** towards them after every batch:\n\n{update}\n\n"
+            "In **eval mode** (`model.eval()`, at test time) it normalises with the running "
+            "averages and changes nothing. Below, one feature (C = 1) receives a stream of "
+            "seeded mini-batches; train it step by step and watch the running statistics follow."
+        )
 
-    c1, c2, c3, c4 = st.columns(4)
-    size = c1.slider("Batch size n", 1, 256, 16, key="bn.t.size")
-    mean = c2.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean")
-    spread = c2.number_input("Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread")
-    drift = c3.number_input(
+    # Rows of controls as horizontal containers: they wrap on a narrow screen, and cost the
+    # browser a fraction of a row of columns on every rerun.
+    data_row = st.container(horizontal=True)
+    size = data_row.slider("Batch size n", 1, 256, 16, key="bn.t.size")
+    mean = data_row.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean")
+    spread = data_row.number_input(
+        "Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread"
+    )
+    drift = data_row.number_input(
         "Drift of the mean per step",
         -5.0,
         5.0,
@@ -531,14 +535,15 @@ def part_train_eval() -> None:
         key="bn.t.drift",
         help="Makes the data's mean move while you train (e.g. lighting changing over time).",
     )
-    seed = c3.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed")
-    cumulative = c4.checkbox(
+    seed = data_row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed")
+    layer_row = st.container(horizontal=True, vertical_alignment="center")
+    cumulative = layer_row.checkbox(
         "momentum=None (cumulative)",
         False,
         key="bn.t.cumulative",
         help="running = average of every batch so far: the factor is 1 / num_batches_tracked.",
     )
-    momentum = c4.slider(
+    momentum = layer_row.slider(
         "momentum m",
         0.0,
         1.0,
@@ -548,7 +553,9 @@ def part_train_eval() -> None:
         disabled=cumulative,
         help="Weight of the newest batch in the running averages (PyTorch's default 0.1).",
     )
-    eps = c4.select_slider("ε (eps)", EPS_CHOICES, value=1e-5, format_func=eps_text, key="bn.t.eps")
+    eps = layer_row.select_slider(
+        "ε (eps)", EPS_CHOICES, value=1e-5, format_func=eps_text, key="bn.t.eps"
+    )
     settings = {
         "seed": int(seed),
         "size": int(size),
@@ -561,16 +568,13 @@ def part_train_eval() -> None:
     if LAYER not in st.session_state:
         reset_layer(settings["eps"], settings["momentum"])
 
-    b1, b2, b3, b4 = st.columns([2, 1, 1, 1])
-    k = b1.slider("k (steps per click)", 1, 100, 10, key="bn.t.k")
-    b2.markdown("&nbsp;")
-    b3.markdown("&nbsp;")
-    b4.markdown("&nbsp;")
-    if b2.button(f"Train {k} steps", key="bn.t.train_k", type="primary", width="stretch"):
+    buttons = st.container(horizontal=True, vertical_alignment="bottom")
+    k = buttons.slider("k (steps per click)", 1, 100, 10, key="bn.t.k")
+    if buttons.button(f"Train {k} steps", key="bn.t.train_k", type="primary"):
         train_steps(k, settings)
-    if b3.button("Train 1 step", key="bn.t.train_1", width="stretch"):
+    if buttons.button("Train 1 step", key="bn.t.train_1"):
         train_steps(1, settings)
-    if b4.button("Reset", key="bn.t.reset", width="stretch"):
+    if buttons.button("Reset", key="bn.t.reset"):
         reset_layer(settings["eps"], settings["momentum"])
     if size == 1:
         st.warning(
@@ -583,16 +587,16 @@ def part_train_eval() -> None:
     layer.eps = settings["eps"]
     layer.momentum = settings["momentum"]
 
-    m1, m2, m3, m4, m5 = st.columns(5)
-    m1.metric("num_batches_tracked", int(layer.num_batches_tracked))
-    m2.metric("running_mean", num(layer.running_mean[0]))
-    m3.metric("running_var", num(layer.running_var[0]))
+    metrics = st.container(horizontal=True)  # five numbers in a row, no columns
+    metrics.metric("num_batches_tracked", int(layer.num_batches_tracked))
+    metrics.metric("running_mean", num(layer.running_mean[0]))
+    metrics.metric("running_var", num(layer.running_var[0]))
     if history:
-        m4.metric("last batch mean", num(history[-1]["batch_mean"]))
-        m5.metric("last batch var (÷(n−1))", num(history[-1]["batch_var_unbiased"]))
+        metrics.metric("last batch mean", num(history[-1]["batch_mean"]))
+        metrics.metric("last batch var (÷(n−1))", num(history[-1]["batch_var_unbiased"]))
     else:
-        m4.metric("last batch mean", "—")
-        m5.metric("last batch var (÷(n−1))", "—")
+        metrics.metric("last batch mean", "—")
+        metrics.metric("last batch var (÷(n−1))", "—")
 
     predict_running_mean(layer, history, settings)
     running_stats_charts(history)
@@ -670,8 +674,8 @@ def running_stats_charts(history: list) -> None:
         return [start] + [h[name] for h in history]
 
     cloud = [(h["step"], h["values"]) for h in history[-60:]]
-    g1, g2 = st.columns(2)
-    g1.vega_lite_chart(
+    charts = st.container(horizontal=True)  # side by side, wrapping on a narrow screen
+    charts.vega_lite_chart(
         spec=plots.running_stat_spec(
             steps,
             {
@@ -686,7 +690,7 @@ def running_stats_charts(history: list) -> None:
         width="stretch",
         alt="Batch mean and running mean over the training steps",
     )
-    g2.vega_lite_chart(
+    charts.vega_lite_chart(
         spec=plots.running_stat_spec(
             steps,
             {
@@ -726,36 +730,36 @@ def last_update(history: list) -> None:
     squares = biased * n
     rm0, rm1 = float(stats.running_mean_before[0]), float(stats.running_mean_after[0])
     rv0, rv1 = float(stats.running_var_before[0]), float(stats.running_var_after[0])
-    with st.container(border=True):
-        st.subheader(f"The last update (step {step}), with its numbers")
-        values = ", ".join(num(v, 3) for v in batch[:8, 0]) + (" …" if n > 8 else "")
-        why_factor = (
-            f"momentum=None: the factor is 1 / num_batches_tracked = 1/{step}"
-            if history[-1]["settings"]["momentum"] is None
-            else f"momentum m = {num(f)}"
-        )
-        st.markdown(
-            f"Batch {step}: n = {n} values ({values}).\n\n"
-            f"- Batch mean = {num(mean)}. Sum of squared deviations Σ(x − mean)² = "
-            f"{num(squares)}.\n"
-            f"- **Biased variance** (÷ n) = {num(squares)} / {n} = **{num(biased)}**: the "
-            "actual spread of these n numbers, so it is what *normalises this batch* in train "
-            "mode.\n"
-            f"- **Unbiased variance** (÷ (n − 1)) = {num(squares)} / {n - 1} = "
-            f"**{num(unbiased)}**: a batch's own mean sits closer to its values than the true "
-            "mean does, so ÷ n underestimates the data's variance by the factor (n − 1)/n. "
-            "running_var estimates the *data's* variance, so it is fed the unbiased one.\n"
-            f"- With {why_factor}:\n"
-            f"  - running_mean = (1 − {num(f)}) × {paren(rm0)} + {num(f)} × {paren(mean)} = "
-            f"**{num(rm1)}**\n"
-            f"  - running_var = (1 − {num(f)}) × {num(rv0)} + {num(f)} × {num(unbiased)} = "
-            f"**{num(rv1)}**"
-        )
-        if n <= 4:
-            st.caption(
-                f"With only n = {n} values the two variances differ by a factor {n}/{n - 1}: "
-                "small batches are where the difference matters."
-            )
+    values = ", ".join(num(v, 3) for v in batch[:8, 0]) + (" …" if n > 8 else "")
+    why_factor = (
+        f"momentum=None: the factor is 1 / num_batches_tracked = 1/{step}"
+        if history[-1]["settings"]["momentum"] is None
+        else f"momentum m = {num(f)}"
+    )
+    small = (
+        f"\n\n:small[With only n = {n} values the two variances differ by a factor {n}/{n - 1}: "
+        "small batches are where the difference matters.]"
+        if n <= 4
+        else ""
+    )
+    st.markdown(
+        f"### The last update (step {step}), with its numbers\n\n"
+        f"Batch {step}: n = {n} values ({values}).\n\n"
+        f"- Batch mean = {num(mean)}. Sum of squared deviations Σ(x − mean)² = "
+        f"{num(squares)}.\n"
+        f"- **Biased variance** (÷ n) = {num(squares)} / {n} = **{num(biased)}**: the "
+        "actual spread of these n numbers, so it is what *normalises this batch* in train "
+        "mode.\n"
+        f"- **Unbiased variance** (÷ (n − 1)) = {num(squares)} / {n - 1} = "
+        f"**{num(unbiased)}**: a batch's own mean sits closer to its values than the true "
+        "mean does, so ÷ n underestimates the data's variance by the factor (n − 1)/n. "
+        "running_var estimates the *data's* variance, so it is fed the unbiased one.\n"
+        f"- With {why_factor}:\n"
+        f"  - running_mean = (1 − {num(f)}) × {paren(rm0)} + {num(f)} × {paren(mean)} = "
+        f"**{num(rm1)}**\n"
+        f"  - running_var = (1 − {num(f)}) × {num(rv0)} + {num(f)} × {num(unbiased)} = "
+        f"**{num(rv1)}**" + small
+    )
 
 
 def other_examples(seed: int, which: int, size: int, mean: float, spread: float) -> np.ndarray:
@@ -765,7 +769,6 @@ def other_examples(seed: int, which: int, size: int, mean: float, spread: float)
 
 
 def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
-    st.subheader("The same example in two different batches")
     size = settings["size"]
     steps = len(st.session_state[HISTORY])
     data_mean = settings["mean"] + settings["drift"] * steps  # where the stream is now
@@ -777,16 +780,19 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
         )
     else:
         mates = "two “mini-batches” of n = 1, A and B: with batch size 1 each holds only x"
+    untrained = (
+        "\n\n:small[The layer has not trained yet, so eval mode uses running_mean 0 and "
+        "running_var 1 (see the pitfall below). Train a few steps and watch the eval numbers "
+        "change.]"
+        if layer.num_batches_tracked == 0
+        else ""
+    )
     st.markdown(
+        "### The same example in two different batches\n\n"
         f"Take one example, **x = {num(x0)}** (one spread above the current data mean), and put "
         f"it into {mates}. Normalise both with copies of the layer above (`layer.copy()`: "
-        "this does not change it)."
+        "this does not change it)." + untrained
     )
-    if layer.num_batches_tracked == 0:
-        st.caption(
-            "The layer has not trained yet, so eval mode uses running_mean 0 and running_var 1 "
-            "(see the pitfall below). Train a few steps and watch the eval numbers change."
-        )
     batches = {
         "A": np.vstack(
             [[[x0]], other_examples(settings["seed"], 1, size, data_mean, settings["spread"])]
@@ -796,22 +802,26 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
         ),  # (n, 1)
     }
     results: dict[tuple[str, str], float | str] = {}
-    columns = st.columns(2)
+    columns = st.columns(2, border=True)
     for (name, batch), column in zip(batches.items(), columns, strict=True):
-        with column, st.container(border=True):
-            st.markdown(f"**Batch {name}** (n = {size}): x = {num(x0)} is its first example")
+        with column:
             shown = ", ".join(num(v, 2) for v in batch[:10, 0]) + (" …" if size > 10 else "")
-            st.caption(f"values: {shown}")
+            head = (
+                f"**Batch {name}** (n = {size}): x = {num(x0)} is its first example  \n"
+                f":small[values: {shown}]"
+            )
             train_layer = layer.copy().train()
             try:
                 y_train = float(train_layer(batch)[0, 0])
             except ValueError as exc:
+                st.markdown(head)
                 st.error(f"Train mode: {exc}")
                 results[("train", name)] = "refused"
             else:
                 s = train_layer.last_stats
                 results[("train", name)] = y_train
                 st.markdown(
+                    f"{head}\n\n"
                     f"**Train mode** (this batch's statistics): batch mean {num(s.mean_used[0])}, "
                     f"biased var {num(s.var_used[0])}\n\n"
                     f"y = ({num(x0)} − {paren(s.mean_used[0])}) / √({num(s.var_used[0])} + "
@@ -854,7 +864,6 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
 
 
 def fresh_layer_pitfall(layer: vizlib.BatchNorm, settings: dict) -> None:
-    st.subheader("Pitfall: eval mode with a layer that never trained")
     fresh = vizlib.BatchNorm(1, eps=settings["eps"])  # running_mean 0, running_var 1
     fresh.eval()
     batch = stream_batch(
@@ -862,36 +871,44 @@ def fresh_layer_pitfall(layer: vizlib.BatchNorm, settings: dict) -> None:
     )[:5]  # (≤5, 1)
     y_fresh = fresh(batch)  # (k, 1)
     s = fresh.last_stats
+    refused = None
     try:
         y_now = layer.copy().eval()(batch)  # (k, 1)
     except ValueError as exc:  # running_var 0 with eps 0
-        st.warning(f"This layer cannot run in eval mode right now: {exc}")
+        refused = f"This layer cannot run in eval mode right now: {exc}"
         y_now = np.full_like(batch, np.nan)
-    table = pd.DataFrame(
-        {
-            "x": batch[:, 0],
-            "fresh layer, eval: y": y_fresh[:, 0],
-            f"this layer ({int(layer.num_batches_tracked)} steps), eval: y": y_now[:, 0],
-        }
+    table = md.table(
+        [
+            [num(v) for v in row]
+            for row in zip(batch[:, 0], y_fresh[:, 0], y_now[:, 0], strict=True)
+        ],
+        [
+            "x",
+            "fresh layer, eval: y",
+            f"this layer ({int(layer.num_batches_tracked)} steps), eval: y",
+        ],
     )
-    c1, c2 = st.columns([3, 2])
-    c1.markdown(
+    # Heading, explanation and the table of numbers: one markdown element.
+    st.markdown(
+        "### Pitfall: eval mode with a layer that never trained\n\n"
         f"A new layer starts with running_mean = {num(s.mean_used[0])} and running_var = "
         f"{num(s.var_used[0])}, so in eval mode it computes\n\n"
         f"y = (x − {num(s.mean_used[0])}) / √({num(s.var_used[0])} + {eps_text(s.eps)}) × "
         f"{num(s.weight[0])} + {num(s.bias[0])} = x / {num(math.sqrt(s.var_used[0] + s.eps), 6)}"
-        " ≈ x\n\n"
-        "— almost the identity: nothing is normalised. This happens when a model is evaluated "
-        "before its batch-norm layers have seen data, after `reset_running_stats()`, or when "
-        "the running statistics were never saved with the model. The data here has mean "
-        f"{num(settings['mean'])} and spread {num(settings['spread'])}, so the outputs keep "
-        "that scale instead of landing near 0 ± 1."
+        " ≈ x\n\n— almost the identity: nothing is normalised. This happens when a model is "
+        "evaluated before its batch-norm layers have seen data, after `reset_running_stats()`, "
+        "or when the running statistics were never saved with the model. The data here has "
+        f"mean {num(settings['mean'])} and spread {num(settings['spread'])}, so the outputs "
+        f"keep that scale instead of landing near 0 ± 1.\n\n{table}"
     )
-    c2.dataframe(rounded(table), hide_index=True, width="stretch")
+    if refused:
+        st.warning(refused)
 
 
 def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -> None:
-    with st.expander("As PyTorch code (reproduces the numbers above)"):
+    with lazy_expander("As PyTorch code (reproduces the numbers above)", "bn.t.code") as box:
+        if not box.open:
+            return
         steps = len(history)
         x0 = settings["mean"] + settings["drift"] * steps + settings["spread"]
         try:
@@ -1041,6 +1058,24 @@ def image_batchnorm(
     }
 
 
+MAP_WIDTH = 300  # three maps and the gaps between them fit the main column
+
+
+def show_map(container, values: np.ndarray, title: str, *, vlim: float | None = None) -> None:
+    """A map with its colour bar, as :func:`ui.panels.show_map` draws it, at ``MAP_WIDTH``.
+
+    ``show_map`` stretches a picture to its container's width; in a horizontal
+    container that is the whole row, so the picture is sent here at a fixed width.
+    """
+    boost = presentation.is_boosted() and not vlim
+    pic = panels.map_picture(values, vlim=vlim, boost=boost, colorbar=True)
+    caption = panels.map_caption(values, pic, title, "signed", shared=bool(vlim))
+    low, high = panels.saturated_ends(values, pic.vmin, pic.vmax)
+    extent = " (pointed ends: values beyond saturate)" if low or high else ""
+    alt = f"{caption} The colour bar is drawn under the map{extent}."
+    container.image(pic.png, caption=caption, width=MAP_WIDTH, output_format="PNG", alt=alt)
+
+
 def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
     """Crops (N, S, S) side by side as RGB in [0, 1], the chosen one framed in orange.
 
@@ -1061,20 +1096,21 @@ def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
 @st.fragment
 def part_images() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
-    st.header("3 · On images: BatchNorm2d over feature maps")
-    presentation.prose(
+    presentation.section(
+        "3 · On images: BatchNorm2d over feature maps",
         "After a convolution, each **channel** (one filter's feature map) is one feature. "
         "BatchNorm2d computes **one mean and one variance per channel over (N, H, W)**: every "
         "pixel of every image in the batch counts as an example. The batch here is N pictures "
         "(augmented copies of the current image — random crops, flips and brightness changes — "
         "or the current image with the other sample photos), each convolved with a few "
-        "filters: a batch of feature maps of shape (N, C, H, W)."
+        "filters: a batch of feature maps of shape (N, C, H, W).",
     )
     image = current_image()
     source = st.radio("Batch", BATCH_SOURCES, horizontal=True, key="bn.i.source")
     photos = source == BATCH_SOURCES[1]
-    c1, c2, c3, c4 = st.columns([4, 2, 2, 2])
-    slugs = c1.multiselect(
+    # Two rows of controls as horizontal containers (they wrap when narrow): no columns.
+    batch_row = st.container(horizontal=True)
+    slugs = batch_row.multiselect(
         "Filters (one channel each)",
         IMAGE_FILTERS,
         default=["box_blur_3", "vertical_edge", "edge_detector"],
@@ -1088,29 +1124,33 @@ def part_images() -> None:
     st.session_state["bn.i.filters_valid"] = list(slugs)
     if photos:
         n = 1 + sum(not image.key.startswith(f"sample:{s.key}:") for s in vizlib.sample_images())
-        c2.markdown(f"N = **{n}** photos in the batch")
+        batch_row.markdown(f"N = **{n}** photos in the batch")
     else:
-        n = c2.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N")
-    k = c2.slider(
+        n = batch_row.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N", width=240)
+    k = batch_row.slider(
         "training batches before eval",
         0,
         50,
         20,
         key="bn.i.K",
         help="The running statistics come from this many earlier batches. 0 = a fresh layer.",
+        width=240,
     )
-    flip = c3.checkbox("random flips", True, key="bn.i.flip")
-    bright = c3.checkbox(
+    view_row = st.container(horizontal=True, vertical_alignment="center")
+    flip = view_row.checkbox("random flips", True, key="bn.i.flip")
+    bright = view_row.checkbox(
         "random brightness",
         True,
         key="bn.i.bright",
         help="Each image is multiplied by its own random factor between 0.5 and 1.5.",
     )
-    seed = c3.number_input("Seed", 0, 10_000, 0, step=1, key="bn.i.seed")
+    seed = view_row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.i.seed")
     clamp_state("bn.i.example", 1, n, 1)
-    example = c4.number_input("Image of the batch to show", 1, n, step=1, key="bn.i.example") - 1
+    example = (
+        view_row.number_input("Image of the batch to show", 1, n, step=1, key="bn.i.example") - 1
+    )
     clamp_state("bn.i.channel", 0, len(slugs) - 1, 0)
-    channel = c4.selectbox(
+    channel = view_row.selectbox(
         "Channel to show",
         range(len(slugs)),
         format_func=lambda c: f"{c}: {vizlib.KERNELS[slugs[c]].name}",
@@ -1149,23 +1189,24 @@ def part_images() -> None:
         + f"; shown scaled by the batch's largest value {num(crops.max(), 3)}",
         max_side=1600,
     )
-    st.markdown(
-        f"Convolved with {cc} filter(s) (padding 1): feature maps **(N, C, H, W) = "
-        f"({n}, {cc}, {hh}, {ww})**. Each channel's statistics pool N·H·W = "
-        f"{n}·{hh}·{ww} = **{ts.count:,}** values."
-    )
     names = [vizlib.KERNELS[s].name for s in slugs]
-    table = pd.DataFrame(
-        {
-            "channel": [f"{c}: {name}" for c, name in enumerate(names)],
-            "values per channel (N·H·W)": [ts.count] * cc,
-            "batch mean": ts.batch_mean,
-            "batch var (÷ N·H·W)": ts.batch_var,
-            "running_mean": es.mean_used,
-            "running_var": es.var_used,
-        }
+    table = md.table(
+        [
+            [f"{ts.count:,}", num(bm), num(bv), num(rm), num(rv)]
+            for bm, bv, rm, rv in zip(
+                ts.batch_mean, ts.batch_var, es.mean_used, es.var_used, strict=True
+            )
+        ],
+        [
+            "values per channel (N·H·W)",
+            "batch mean",
+            "batch var (÷ N·H·W)",
+            "running_mean",
+            "running_var",
+        ],
+        index=[f"{c}: {name}" for c, name in enumerate(names)],
+        corner="channel",
     )
-    st.dataframe(rounded(table), hide_index=True, width="stretch")
     tracked = int(result["num_batches_tracked"])
     if k == 0:
         note = "A fresh layer: running_mean 0, running_var 1 (eval mode will barely normalise)."
@@ -1177,21 +1218,26 @@ def part_images() -> None:
             "their starting values (mean 0, variance 1): running averages need many batches "
             "to forget where they started."
         )
-    st.caption(note)
+    # The shapes, the per-channel statistics and what the running ones carry: one element.
+    st.markdown(
+        f"Convolved with {cc} filter(s) (padding 1): feature maps **(N, C, H, W) = "
+        f"({n}, {cc}, {hh}, {ww})**. Each channel's statistics pool N·H·W = "
+        f"{n}·{hh}·{ww} = **{ts.count:,}** values.\n\n{table}\n\n:small[{note}]"
+    )
 
     x_map = maps[example, channel]  # (H, W)
     y_t, y_e = result["y_train"][example, channel], result["y_eval"][example, channel]
     lim = panels.color_limit(np.stack([y_t, y_e]))  # one scale for both (boost: 99th pct)
-    m1, m2, m3 = st.columns(3)
-    with m1:
-        st.markdown("**Before batch norm** (the filter's feature map)")
-        panels.show_map(st, x_map, f"x: image {example + 1}, channel {channel}")
-    with m2:
-        st.markdown("**Train mode**: this batch's mean and variance")
-        panels.show_map(st, y_t, "y, train mode", vlim=lim)
-    with m3:
-        st.markdown("**Eval mode**: the running mean and variance")
-        panels.show_map(st, y_e, "y, eval mode", vlim=lim)
+    # Three maps side by side in a horizontal container (no columns); each caption starts
+    # with what the map is: before, train mode, eval mode.
+    row = st.container(horizontal=True)
+    show_map(
+        row,
+        x_map,
+        f"Before batch norm (the filter's feature map) x: image {example + 1}, channel {channel}",
+    )
+    show_map(row, y_t, "Train mode (this batch's mean and variance) y", vlim=lim)
+    show_map(row, y_e, "Eval mode (the running mean and variance) y", vlim=lim)
 
     r, c = hh // 2, ww // 2
     x = float(x_map[r, c])
@@ -1211,7 +1257,9 @@ def part_images() -> None:
             else "; with more training batches and larger N they agree more closely."
         )
     )
-    with st.expander("As PyTorch code"):
+    with lazy_expander("As PyTorch code", "bn.i.code") as box:
+        if not box.open:
+            return
         st.code(
             "import torch\n"
             "from torch import nn\n\n"

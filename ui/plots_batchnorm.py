@@ -1,7 +1,9 @@
 """Small charts for the batch-normalization lesson, as Vega-Lite specifications.
 
 Each ``*_spec`` builder takes numbers that vizlib computed and returns a plain
-Vega-Lite dict with the data inline, for ``st.vega_lite_chart(spec=...)``.
+Vega-Lite dict for ``st.vega_lite_chart(spec=...)``, its numbers as named
+datasets (Streamlit sends them apart from the spec text, so a rerun with new
+numbers updates the drawn chart in place instead of building a new one).
 The browser draws them (no server-side rendering, ~1 ms to build), they follow
 Streamlit's light/dark theme, and a pointer over a mark shows its exact value.
 No maths here beyond binning for display.
@@ -13,7 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["histograms_spec", "running_stat_spec"]
+__all__ = ["before_after_spec", "histograms_spec", "running_stat_spec"]
+
+_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # the version Streamlit embeds
 
 _FONT = 15  # axis and legend text readable on a projector
 
@@ -27,7 +31,8 @@ def _config() -> dict:
     }
 
 
-def histograms_spec(
+def _histogram_facets(
+    dataset: str,
     values: np.ndarray,
     names: Sequence[str],
     *,
@@ -35,30 +40,10 @@ def histograms_spec(
     centre: np.ndarray,
     centre_label: str,
     title: str,
-    total_width: int = 1000,
-    max_bins: int = 20,
-) -> dict:
-    """One histogram per feature (column of ``values``), side by side.
-
-    Parameters
-    ----------
-    values : ndarray, shape (M, N)
-        M examples × N features.
-    names : sequence of str
-        N feature names (facet headers).
-    shared_x : bool
-        One value axis for all features (after normalising, all live on the
-        same scale) or one axis each (before: each keeps its own units).
-    centre : ndarray, shape (N,)
-        A value per feature marked with a vertical rule (the mean, or β).
-    centre_label : str
-        What the rule marks, shown in the tooltip.
-    title : str
-        Chart title.
-    total_width : int
-        Pixels the row of small charts may take (facets are not resized by
-        the page, so each gets its share).
-    """
+    total_width: int,
+    max_bins: int,
+) -> tuple[list[dict], dict]:
+    """Rows of named dataset ``dataset`` and the faceted chart that draws them."""
     values = np.asarray(values, dtype=float)  # (M, N)
     m, n = values.shape
     bins = int(np.clip(np.ceil(np.sqrt(m)) + 2, 5, max_bins))
@@ -73,10 +58,9 @@ def histograms_spec(
         ]
         rows.append({"feature": str(name), "kind": "centre", "lo": float(centre[j])})
     x = {"field": "lo", "type": "quantitative", "title": "value", "scale": {"zero": False}}
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    chart = {
         "title": {"text": title, "anchor": "start"},
-        "data": {"values": rows},
+        "data": {"name": dataset},
         "facet": {
             "column": {
                 "field": "feature",
@@ -137,6 +121,105 @@ def histograms_spec(
             ],
         },
         "resolve": {"scale": {"x": "shared" if shared_x else "independent", "y": "independent"}},
+    }
+    return rows, chart
+
+
+def histograms_spec(
+    values: np.ndarray,
+    names: Sequence[str],
+    *,
+    shared_x: bool,
+    centre: np.ndarray,
+    centre_label: str,
+    title: str,
+    total_width: int = 1000,
+    max_bins: int = 20,
+) -> dict:
+    """One histogram per feature (column of ``values``), side by side.
+
+    Parameters
+    ----------
+    values : ndarray, shape (M, N)
+        M examples × N features.
+    names : sequence of str
+        N feature names (facet headers).
+    shared_x : bool
+        One value axis for all features (after normalising, all live on the
+        same scale) or one axis each (before: each keeps its own units).
+    centre : ndarray, shape (N,)
+        A value per feature marked with a vertical rule (the mean, or β).
+    centre_label : str
+        What the rule marks, shown in the tooltip.
+    title : str
+        Chart title.
+    total_width : int
+        Pixels the row of small charts may take (facets are not resized by
+        the page, so each gets its share).
+
+    Notes
+    -----
+    The bins travel as the named dataset "hist" (Streamlit sends it apart from
+    the spec), so new values with the same M and N leave the spec text alone
+    and the browser updates the drawn chart instead of building a new one.
+    """
+    rows, chart = _histogram_facets(
+        "hist",
+        values,
+        names,
+        shared_x=shared_x,
+        centre=centre,
+        centre_label=centre_label,
+        title=title,
+        total_width=total_width,
+        max_bins=max_bins,
+    )
+    return {"$schema": _SCHEMA, "datasets": {"hist": rows}, **chart, "config": _config()}
+
+
+def before_after_spec(
+    before: np.ndarray,
+    after: np.ndarray,
+    names: Sequence[str],
+    *,
+    mean: np.ndarray,
+    beta: np.ndarray,
+    before_title: str,
+    after_title: str,
+    total_width: int = 1000,
+    max_bins: int = 20,
+) -> dict:
+    """Histograms of x (one x axis per feature) above those of y (one shared axis): ONE chart.
+
+    Two rows of :func:`histograms_spec` in one Vega-Lite ``vconcat`` (one
+    element on the page instead of two); the rules mark each feature's mean
+    (before) and β (after). The bins travel as the named datasets "before" and
+    "after".
+    """
+    common = {"names": names, "total_width": total_width, "max_bins": max_bins}
+    rows_x, top = _histogram_facets(
+        "before",
+        before,
+        shared_x=False,
+        centre=mean,
+        centre_label="E[x]",
+        title=before_title,
+        **common,
+    )
+    rows_y, bottom = _histogram_facets(
+        "after",
+        after,
+        shared_x=True,
+        centre=beta,
+        centre_label="β",
+        title=after_title,
+        **common,
+    )
+    return {
+        "$schema": _SCHEMA,
+        "datasets": {"before": rows_x, "after": rows_y},
+        "vconcat": [top, bottom],
+        "spacing": 24,
         "config": _config(),
     }
 
@@ -164,6 +247,12 @@ def running_stat_spec(
         Optional: the examples of each batch, drawn as faint ticks behind.
     height : int
         Total height in pixels, legend included (Streamlit fits the chart).
+
+    Notes
+    -----
+    The numbers travel as the named datasets "series" and "cloud", apart from
+    the spec: a training step changes only them, so the browser updates the
+    drawn chart instead of building a new one.
     """
     rows = []
     for label, (ys, _, _) in series.items():
@@ -195,15 +284,16 @@ def running_stat_spec(
         return [k for k in order if series[k][1] == style]
 
     layers = []
+    datasets = {"series": rows}
     if len(examples):
-        cloud = [
+        datasets["cloud"] = [
             {"step": int(step), "value": float(v)}
             for step, values in examples
             for v in np.ravel(values)
         ]
         layers.append(
             {
-                "data": {"values": cloud},
+                "data": {"name": "cloud"},
                 "mark": {
                     "type": "tick",
                     "orient": "horizontal",
@@ -243,9 +333,10 @@ def running_stat_spec(
             }
         )
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "$schema": _SCHEMA,
         "title": {"text": title, "anchor": "start"},
-        "data": {"values": rows},
+        "datasets": datasets,
+        "data": {"name": "series"},
         "height": height,
         "layer": layers,
         "config": _config(),

@@ -29,6 +29,31 @@ def metric(at, label: str) -> str:
     return found[0]
 
 
+def line_starting(at, start: str) -> str:
+    """The first line of the page's markdown that starts with ``start``."""
+    lines = [line for m in at.markdown for line in m.value.splitlines()]
+    found = [line for line in lines if line.startswith(start)]
+    assert found, f"no markdown line starts with {start!r}"
+    return found[0]
+
+
+def md_table(at, first_header: str) -> dict[str, list[str]]:
+    """The last markdown table whose header starts with ``first_header``: column -> cells.
+
+    Cells are unescaped (``ui.md.table`` escapes markdown characters with ``\\``).
+    """
+    text = "\n".join(m.value for m in at.markdown).splitlines()
+    start = max(k for k, t in enumerate(text) if t.startswith(f"| {first_header} |"))
+    rows = []
+    for t in text[start:]:
+        if not t.startswith("|"):
+            break
+        cells = t.strip().strip("|").split(" | ")
+        rows.append([re.sub(r"\\(.)", r"\1", c.strip()) for c in cells])  # ui.md escapes
+    header, body = rows[0], rows[2:]
+    return {name: [row[k] for row in body] for k, name in enumerate(header)}
+
+
 def stream_batch(seed, step, size, mean=5.0, spread=2.0, drift=0.0):
     """The page's stream: batch ``step`` is drawn with default_rng([seed, step])."""
     rng = np.random.default_rng([seed, step])
@@ -54,7 +79,7 @@ def test_formula_numbers_are_vizlibs(page):
     bn = vizlib.BatchNorm(3)
     y = bn(x)
     stats = bn.last_stats
-    text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
+    text = line_starting(page, "As text: y =")
     numbers = [value(t) for t in re.findall(r"−?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)]
     # y = (x − mean) / √(var + eps) × γ + β = (x − mean) / root × γ + β = **y**
     assert numbers[0] == pytest.approx(x[0, 0])
@@ -67,9 +92,10 @@ def test_formula_numbers_are_vizlibs(page):
     page.selectbox(key="bn.m.feature").set_value(2)
     page.number_input(key="bn.m.example").set_value(5).run()
     no_exceptions(page)
-    text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
+    text = line_starting(page, "As text: y =")
     assert value(text.split("**")[-2]) == pytest.approx(y[4, 2], abs=TOL)
-    latex = " ".join(e.value for e in page.latex)
+    formula = next(m.value for m in page.markdown if "As text: y =" in m.value)
+    latex = formula[formula.index("$$") : formula.rindex("$$")]  # the KaTeX display block
     assert f"{y[4, 2]:.4f}".rstrip("0") in latex
 
 
@@ -193,7 +219,7 @@ def test_image_sources(page):
     no_exceptions(page)
     x = page.dataframe[1].value.to_numpy(dtype=float)  # (M, N) filter responses
     y = vizlib.BatchNorm(x.shape[1])(x)
-    text = next(m.value for m in page.markdown if m.value.startswith("As text: y ="))
+    text = line_starting(page, "As text: y =")
     assert value(text.split("**")[-2]) == pytest.approx(y[0, 0], abs=TOL)
 
     # Part 3 with the sample photos as the batch: the current photo and the 4 others.
@@ -244,11 +270,14 @@ def test_batchnorm2d_statistics_match_a_rebuilt_batch(page):
     bn, maps = rebuilt_layer_and_maps(page)
     shown = bn.copy()
     shown(maps)  # train mode on the batch shown
-    table = page.dataframe[-1].value
+    table = {
+        k: [value(c) for c in v] for k, v in md_table(page, "channel").items() if k != "channel"
+    }
     np.testing.assert_allclose(table["batch mean"], shown.last_stats.batch_mean, atol=TOL)
     np.testing.assert_allclose(table["batch var (÷ N·H·W)"], shown.last_stats.batch_var, atol=TOL)
     np.testing.assert_allclose(table["running_mean"], bn.running_mean, atol=TOL)
     np.testing.assert_allclose(table["running_var"], bn.running_var, atol=TOL)
+    assert table["values per channel (N·H·W)"] == [maps.shape[0] * maps[0, 0].size] * 3
 
 
 @pytest.mark.parametrize("boost", [False, True])
