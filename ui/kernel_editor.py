@@ -161,13 +161,12 @@ def select_kernel(
     """
     _init(key, default)
     c = container
-    # Every element costs the browser time on every rerun: the preset and the size
-    # share one wrapping row, the buttons another (no columns), the preset's
+    # Every element costs the browser time on every rerun: the two size boxes share
+    # one wrapping row, the buttons another (no columns), the preset's
     # description and what is in use are one caption, and the paste box is drawn
     # only while its panel is open.
     c.markdown(f"**{label}**")
-    top = c.container(horizontal=True, vertical_alignment="bottom")
-    slug = top.selectbox(
+    slug = c.selectbox(
         "Preset",
         list(vizlib.KERNELS),
         key=f"{key}.preset",
@@ -175,12 +174,12 @@ def select_kernel(
         on_change=_on_preset,
         args=(key,),
         help="Classic hand-designed kernels. Pick one, then edit its numbers below.",
-        width="stretch",
     )
     preset = vizlib.KERNELS[slug]
-    for name, label_ in (("rows", "Rows"), ("cols", "Columns")):
-        top.number_input(
-            label_,
+    size = c.container(horizontal=True)
+    for name, text in (("rows", "Rows"), ("cols", "Columns")):
+        size.number_input(
+            text,
             min_value=1,
             max_value=MAX_SIDE,
             step=1,
