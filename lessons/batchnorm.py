@@ -1067,13 +1067,8 @@ def show_map(container, values: np.ndarray, title: str, *, vlim: float | None = 
     ``show_map`` stretches a picture to its container's width; in a horizontal
     container that is the whole row, so the picture is sent here at a fixed width.
     """
-    boost = presentation.is_boosted() and not vlim
-    pic = panels.map_picture(values, vlim=vlim, boost=boost, colorbar=True)
-    caption = panels.map_caption(values, pic, title, "signed", shared=bool(vlim))
-    low, high = panels.saturated_ends(values, pic.vmin, pic.vmax)
-    extent = " (pointed ends: values beyond saturate)" if low or high else ""
-    alt = f"{caption} The colour bar is drawn under the map{extent}."
-    container.image(pic.png, caption=caption, width=MAP_WIDTH, output_format="PNG", alt=alt)
+    pic, caption, alt = panels.map_figure(values, title, vlim=vlim)
+    panels.show_pictures(container, [pic.png], [caption], width=MAP_WIDTH, alts=[alt])
 
 
 def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:

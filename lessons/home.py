@@ -21,14 +21,9 @@ KERNEL_WIDTH = 170
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def _pictures(
-    key: str, boost: bool, _gray: np.ndarray, _fmap: np.ndarray
-) -> tuple[render.Picture, render.Picture]:
-    """The input and its feature map (colour bar drawn under it), keyed on a digest."""
-    return (
-        render.picture_of_image(_gray),
-        panels.map_picture(_fmap, view="signed", boost=boost, colorbar=True),
-    )
+def _input_picture(key: str, _gray: np.ndarray) -> render.Picture:
+    """The input, keyed on a digest of its pixels."""
+    return render.picture_of_image(_gray)
 
 
 st.title("How a CNN's building blocks compute")
@@ -43,8 +38,8 @@ presentation.prose(
     "pages is computed, not typed in, with the same rules as PyTorch."
 )
 
-boost = presentation.is_boosted()
-pic_in, pic_map = _pictures(f"{digest(gray)}:{digest(feature_map)}", boost, gray, feature_map)
+pic_in = _input_picture(digest(gray), gray)
+pic_map, caption_map, alt_map = panels.map_figure(feature_map, MAP_TITLE)  # cached, with its bar
 shape = "×".join(str(n) for n in gray.shape)
 extra = ""
 if pic_in.vmin != 0.0 or pic_in.vmax != 1.0:  # e.g. the tutorial's grid, 0 to 8
@@ -52,13 +47,12 @@ if pic_in.vmin != 0.0 or pic_in.vmax != 1.0:  # e.g. the tutorial's grid, 0 to 8
         f"; values {format_number(pic_in.vmin)}–{format_number(pic_in.vmax)} shown as black–white"
     )
 caption_in = f"Input: {image.label}, grayscale ({shape}{extra})"
-caption_map = panels.map_caption(feature_map, pic_map, MAP_TITLE, "signed", shared=False)
 kernel = EDGE.weights.astype(int)  # (3, 3): whole numbers
 description = EDGE.description if presentation.is_on() else f":small[:gray[{EDGE.description}]]"
 
 # Input, kernel and feature map side by side in one wrapping row (no columns).
 row = st.container(horizontal=True, gap="medium")
-row.image(pic_in.png, caption=caption_in, width=WIDTH, output_format="PNG", alt=caption_in)
+panels.show_pictures(row, [pic_in.png], [caption_in], width=WIDTH)
 row.markdown(
     f"**Kernel: {EDGE.name}**\n\n"
     + md.table(
@@ -69,13 +63,7 @@ row.markdown(
     + f"\n\n{description}",
     width=KERNEL_WIDTH,
 )
-row.image(
-    pic_map.png,
-    caption=caption_map,
-    width=WIDTH,
-    output_format="PNG",
-    alt=f"{caption_map} The colour bar is drawn under the map.",
-)
+panels.show_pictures(row, [pic_map.png], [caption_map], width=WIDTH, alts=[alt_map])
 
 presentation.section(
     "The lessons, in the tutorial's order",

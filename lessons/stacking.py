@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 import vizlib
-from ui import cached, md, pipeline, plots_stacking, presentation
+from ui import cached, md, panels, pipeline, plots_stacking, presentation
 from ui.kernel_editor import select_kernel
 from ui.pipeline import KINDS, SOURCES, Stage
 from ui.state import current_image
@@ -496,7 +496,7 @@ def receptive_field_part() -> None:
             f"block). Outlines: {legend_text}."
         )
     # Both pictures in ONE st.image call: one element, side by side.
-    st.image(pngs, caption=captions, width=400, output_format="PNG", alt=captions)
+    panels.show_pictures(st, pngs, captions, width=400)
     recurrence_intro = (
         ""
         if presentation.is_on()

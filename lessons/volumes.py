@@ -123,7 +123,7 @@ for k in range(C):
         f"Channel {k} ({names[k]}): {H}×{W} values"
         + (f", shown in {('red', 'green', 'blue')[k]}" if C == 3 else "")
     )
-st.image(pictures, caption=captions, width=232, output_format="PNG", alt=captions)
+panels.show_pictures(st, pictures, captions, width=232)
 
 # --------------------------------------------------------------------------- 2. filters
 st.markdown("## 2 · The filters")
@@ -430,18 +430,13 @@ def _one_step(x, weight, bias_used, maps, names, use, image, conv_padding):
         + ("; outside 0…H−1 / 0…W−1 is padding, drawn gray" if padded else "")
         + "); the same window in every channel."
     )
-    pair.image(
-        plots_volumes.locate_png(
-            image.key,
-            image.pixels,
-            (int(step.tap_rows.min()), int(step.tap_rows.max())),
-            (int(step.tap_cols.min()), int(step.tap_cols.max())),
-        ),
-        caption=window_text,
-        width=220,
-        output_format="PNG",
-        alt=window_text,
+    located = plots_volumes.locate_png(
+        image.key,
+        image.pixels,
+        (int(step.tap_rows.min()), int(step.tap_rows.max())),
+        (int(step.tap_cols.min()), int(step.tap_cols.max())),
     )
+    panels.show_pictures(pair, [located], [window_text], width=220)
     sums = " + ".join(factor(s) for s in step.partial_sums)
     pair.markdown(
         plots_volumes.step_html(

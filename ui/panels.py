@@ -6,10 +6,12 @@ page reads on a projector and to a screen reader alike.
 
 from __future__ import annotations
 
+import io
 from functools import lru_cache
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from ui import presentation, render
 from ui.cached import digest
@@ -20,12 +22,16 @@ __all__ = [
     "MAP_VIEWS",
     "color_limit",
     "colorbar_png",
+    "fit_png",
+    "map_alt",
     "map_caption",
+    "map_figure",
     "map_picture",
     "saturated_ends",
     "scale_caption",
     "show_image",
     "show_map",
+    "show_pictures",
     "show_png",
     "view_values",
 ]
@@ -111,6 +117,42 @@ def show_png(container, png: bytes, caption: str | None, *, alt: str | None = No
     the caption so a screen reader says what the picture shows.
     """
     container.image(png, caption=caption, width="stretch", output_format="PNG", alt=alt or caption)
+
+
+@lru_cache(maxsize=256)
+def fit_png(png: bytes, width: int) -> bytes:
+    """The PNG made no wider than ``width`` px, by nearest neighbour; unchanged if it fits.
+
+    ``st.image(..., width=<int>)`` shrinks a wider picture itself, on every
+    rerun: bilinear (it blurs the crisp pixel blocks of small inputs), then a
+    PNG encode, and it fails on a picture whose height would round to 0 (a
+    1×3000 strip). Shrunk here once per picture (cached), at least 1 px tall.
+    """
+    with Image.open(io.BytesIO(png)) as im:
+        if im.width <= width:
+            return png
+        height = max(1, round(im.height * width / im.width))
+        small = im.resize((width, height), Image.Resampling.NEAREST)
+        return render.encode_png(np.asarray(small))
+
+
+def show_pictures(container, pngs, captions, *, width: int, alts=None) -> None:
+    """Several pictures in ONE ``st.image`` call, each ``width`` px wide at most.
+
+    One element instead of one per picture (or a row of columns); the browser
+    lays them side by side and wraps. Pictures are shrunk by :func:`fit_png`,
+    so Streamlit never resizes them. ``alts`` default to the captions.
+    """
+    pngs, captions = list(pngs), list(captions)
+    alts = captions if alts is None else list(alts)
+    fitted = [fit_png(p, int(width)) for p in pngs]
+    container.image(fitted, caption=captions, width=int(width), output_format="PNG", alt=alts)
+
+
+def map_alt(caption: str, low: bool, high: bool) -> str:
+    """Alt text of a map picture drawn with its colour bar underneath."""
+    extent = " (pointed ends: values beyond saturate)" if low or high else ""
+    return f"{caption} The colour bar is drawn under the map{extent}."
 
 
 def show_image(container, pixels: np.ndarray, title: str, *, max_side: int = 640) -> None:
@@ -241,14 +283,32 @@ def show_map(
         Without it the limit is the map's own ``max|value|``, or its 99th
         percentile when the sidebar's "Boost map contrast" is on.
     """
+    pic, caption, alt = map_figure(
+        values, title, cmap=cmap, view=view, vlim=vlim, max_side=max_side
+    )
+    show_png(container, pic.png, caption, alt=alt)
+    return pic
+
+
+def map_figure(
+    values: np.ndarray,
+    title: str,
+    *,
+    cmap: str = render.DIVERGING_CMAPS[0],
+    view: str = "signed",
+    vlim: float | None = None,
+    max_side: int = 640,
+) -> tuple[render.Picture, str, str]:
+    """(picture, caption, alt text) of a map as :func:`show_map` shows it, for your own layout.
+
+    The picture (map + colour bar) is cached on the map's content and follows
+    "Boost map contrast" unless ``vlim`` is given.
+    """
     boost = presentation.is_boosted() and not vlim
     pic = _cached_map_picture(digest(values), cmap, view, vlim, boost, max_side, values)
     caption = map_caption(values, pic, title, view, shared=bool(vlim))
     low, high = saturated_ends(view_values(values, view), pic.vmin, pic.vmax)
-    extent = " (pointed ends: values beyond saturate)" if low or high else ""
-    alt = f"{caption} The colour bar is drawn under the map{extent}."
-    show_png(container, pic.png, caption, alt=alt)
-    return pic
+    return pic, caption, map_alt(caption, low, high)
 
 
 def map_caption(

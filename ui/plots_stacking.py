@@ -127,7 +127,7 @@ def show_stage_maps(
         f"map{ends}."
         for text in captions
     ]
-    container.image(pngs, caption=captions, width=width, output_format="PNG", alt=alts)
+    panels.show_pictures(container, pngs, captions, width=width, alts=alts)
     more = f" Showing {n} of {c} channels (all {c} are computed)." if n < c else ""
     left = ("≤ " if low else "") + format_number(-lim)
     right = ("≥ " if high else "") + format_number(lim)
@@ -156,7 +156,7 @@ def show_input(container, pixels: np.ndarray, title: str, *, width: int = MAP_WI
     if pic.vmin != 0.0 or pic.vmax != 1.0:
         extra = f"; values {format_number(pic.vmin)}–{format_number(pic.vmax)} shown as black–white"
     caption = f"{title} ({shape}{extra})"
-    container.image(pic.png, caption=caption, width=width, output_format="PNG", alt=caption)
+    panels.show_pictures(container, [pic.png], [caption], width=width)
 
 
 # --------------------------------------------------------------------------- charts

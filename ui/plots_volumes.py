@@ -290,8 +290,5 @@ def show_maps(
     alts = []
     for m, pic, caption in zip(maps, pics, captions, strict=True):
         low, high = panels.saturated_ends(panels.view_values(m, view), pic.vmin, pic.vmax)
-        extent = " (pointed ends: values beyond saturate)" if low or high else ""
-        alts.append(f"{caption} The colour bar is drawn under the map{extent}.")
-    container.image(
-        [pic.png for pic in pics], caption=captions, width=width, output_format="PNG", alt=alts
-    )
+        alts.append(panels.map_alt(caption, low, high))
+    panels.show_pictures(container, [pic.png for pic in pics], captions, width=width, alts=alts)

@@ -164,6 +164,18 @@ def test_map_picture_carries_its_colour_bar_underneath():
     assert tipless[0, 3] == 0 and tipless[-1, 3] == 0  # no values beyond: no tips
 
 
+def test_fit_png_shrinks_crisply_and_never_to_zero_height():
+    blocks = np.kron(np.array([[0, 255], [255, 0]], np.uint8), np.ones((160, 160), np.uint8))
+    png = render.encode_png(blocks)  # (320, 320): two-by-two pixel blocks
+    assert panels.fit_png(png, 320) is png and panels.fit_png(png, 400) is png  # fits as is
+    small = _pixels(panels.fit_png(png, 232))
+    assert small.shape[:2] == (232, 232)
+    assert set(np.unique(small[..., 0])) == {0, 255}  # nearest neighbour: no blurred greys
+    strip = render.encode_png(np.full((1, 600), 7, np.uint8))  # a 1×3000 image shown 1×600
+    thin = _pixels(panels.fit_png(strip, 232))
+    assert thin.shape[:2] == (1, 232)  # st.image would round this height to 0 and fail
+
+
 # ------------------------------------------------------------------ in a Streamlit run
 
 SCRIPT = """
