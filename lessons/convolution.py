@@ -79,38 +79,6 @@ def _picked(view: str, row: int, col: int, geometry: tuple) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _number_table(values: np.ndarray, precision: int = 3, *, compact: bool = False) -> str:
-    """Values as a row/column-labelled markdown table (what a student reads off).
-
-    ``compact`` (a narrow column, or many columns): rows and columns are labelled
-    by their numbers only.
-    """
-    rows, cols = values.shape
-    compact = compact or cols > 8
-    return md.table(
-        [[format_number(v, precision) for v in row] for row in values],
-        [str(c) if compact else f"col {c}" for c in range(cols)],
-        index=[str(r) if compact else f"row {r}" for r in range(rows)],
-    )
-
-
-def _paragraphs(*parts: str) -> str:
-    """Blocks of markdown as one text (one element on the page); empty parts left out."""
-    return "\n\n".join(part for part in parts if part)
-
-
-def _note(text: str) -> str:
-    """A side note styled like a caption inside a markdown text (full contrast on a projector)."""
-    if not text or presentation.is_on() or "[" in text or "]" in text:
-        return text
-    return f":small[:gray[{text}]]"
-
-
-def _prose(text: str) -> str:
-    """An explanatory paragraph, left out in presentation mode (as ``presentation.prose``)."""
-    return "" if presentation.is_on() else text
-
-
 def _formula_line(axis: str, size: int, k: int, stride: int, padding, pad: tuple, d: int) -> str:
     """Write the output-size formula for one axis with the numbers plugged in."""
     out = vizlib.output_size(size, k, stride=stride, padding=padding, dilation=d)
@@ -291,14 +259,14 @@ wide_stride = feature_map is not None and stride > max(H, W)
 section_2 = "## 2. Input, kernel and feature map"
 calm = not (size_errors or conv_error or feature_map is None or wide_stride)
 st.markdown(
-    _paragraphs(
+    md.paragraphs(
         "### Output size",
-        _note(
+        presentation.note(
             "H, W: input rows and columns; k: kernel size; p: padding on each side; "
             "d: dilation; s: stride; ⌊ ⌋ rounds down. PyTorch uses the same formula."
         ),
         *size_lines,
-        _note(same_note),
+        presentation.note(same_note),
         section_2 if calm else "",
     )
 )
@@ -336,10 +304,10 @@ cmap = choose.selectbox(
 c_in, c_k, c_out = st.columns([4, 2, 4], gap="medium")
 panels.show_image(c_in, x, f"Input: {image.label}" + (", grayscale" if image.is_rgb else ""))
 c_k.markdown(
-    _paragraphs(
+    md.paragraphs(
         f"**Kernel {'(flipped) ' if flip else ''}{kh}×{kw}**",
-        _number_table(used, 4, compact=True),
-        _note(
+        md.number_table(used, 4, compact=True),
+        presentation.note(
             "Flipped top-to-bottom and left-to-right (np.flip) for a true convolution."
             if flip
             else "Used as is: cross-correlation."
@@ -351,12 +319,12 @@ if feature_map is not None:
 else:
     c_out.info("No feature map: see the message above.")
 if max(H, W) <= SMALL:
-    c_in.markdown(_paragraphs("**Input values**", _number_table(x)))
+    c_in.markdown(md.paragraphs("**Input values**", md.number_table(x)))
 if feature_map is not None and max(feature_map.shape) <= SMALL and not selfcheck.is_on(K):
     c_out.markdown(
-        _paragraphs(
+        md.paragraphs(
             f"**Feature map values ({feature_map.shape[0]}×{feature_map.shape[1]})**",
-            _number_table(panels.view_values(feature_map, view)),
+            md.number_table(panels.view_values(feature_map, view)),
         )
     )
 exports.conv_downloads(st, KERNEL, kernel, feature_map, cmap=cmap, view=view)
@@ -468,9 +436,9 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
         else:
             effect = "Flipping moves every weight to the opposite side of the window."
         st.markdown(
-            _paragraphs(
+            md.paragraphs(
                 "## 4. Cross-correlation or convolution?",
-                _prose(
+                presentation.prose_text(
                     "A **true convolution** (as in signal processing and "
                     "`scipy.signal.convolve2d`) flips the kernel top-to-bottom and left-to-right "
                     "before sliding it; here that is `np.flip(kernel)` before `vizlib.conv2d`. "

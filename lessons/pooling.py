@@ -80,38 +80,6 @@ def _picked(view: str, row: int, col: int, geometry: tuple) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _number_table(values: np.ndarray, precision: int = 3, *, compact: bool = False) -> str:
-    """Values as a row/column-labelled markdown table (what a student reads off).
-
-    ``compact`` (a narrow box, or many columns): rows and columns are labelled by
-    their numbers only.
-    """
-    rows, cols = values.shape
-    compact = compact or cols > 8
-    return md.table(
-        [[format_number(v, precision) for v in row] for row in values],
-        [str(c) if compact else f"col {c}" for c in range(cols)],
-        index=[str(r) if compact else f"row {r}" for r in range(rows)],
-    )
-
-
-def _paragraphs(*parts: str) -> str:
-    """Blocks of markdown as one text (one element on the page); empty parts left out."""
-    return "\n\n".join(part for part in parts if part)
-
-
-def _note(text: str) -> str:
-    """A side note styled like a caption inside a markdown text (full contrast on a projector)."""
-    if not text or presentation.is_on() or "[" in text or "]" in text:
-        return text
-    return f":small[:gray[{text}]]"
-
-
-def _prose(text: str) -> str:
-    """An explanatory paragraph, left out in presentation mode (as ``presentation.prose``)."""
-    return "" if presentation.is_on() else text
-
-
 def _formula_line(axis: str, size: int, k: int, s: int, p: int, d: int, ceil: bool) -> str:
     """The pooling output-size formula for one axis with the numbers plugged in.
 
@@ -276,11 +244,11 @@ if source == "feature":
     look = "relu" if relu else "signed"  # how the map is coloured
     what = "Feature map" + (" after ReLU" if relu else "")
     what_short = "feature map"
-    pooled_what = _paragraphs(
+    pooled_what = md.paragraphs(
         f"**{what}** = {'ReLU(' if relu else ''}conv2d(image, {kernel.name})"
         f"{')' if relu else ''}: image {H}×{W} → {x.shape[0]}×{x.shape[1]} "
         "(stride 1, no padding).",
-        _note(f"{kernel.name}: {kernel.description}"),
+        presentation.note(f"{kernel.name}: {kernel.description}"),
     )
 else:
     x = x_image
@@ -292,7 +260,7 @@ x = np.asarray(x)
 h, w = x.shape
 
 # ---- 2. The pooling layer (its heading in the same markdown as what is pooled)
-st.markdown(_paragraphs(pooled_what, "## 2. The pooling layer"))
+st.markdown(md.paragraphs(pooled_what, "## 2. The pooling layer"))
 c1, c2, c3 = st.columns(3, gap="large")
 mode = c1.radio(
     "Kind", list(MODES), key=f"{K}.mode", format_func=MODES.__getitem__, horizontal=True
@@ -406,16 +374,16 @@ if pooled is not None:
     )
 calm = not (size_errors or pool_error or pooled is None)
 st.markdown(
-    _paragraphs(
+    md.paragraphs(
         "### Output size",
-        _note(
+        presentation.note(
             "H, W: input rows and columns; k: kernel size; p: padding on each side; "
             "d: dilation; s: stride; ⌊ ⌋ rounds down, ⌈ ⌉ (ceil_mode) rounds up. Same formula "
             "as PyTorch, which also requires padding ≤ k // 2 for pooling "
             f"(here at most {k // 2})."
         ),
         *size_lines,
-        _note(past_note),
+        presentation.note(past_note),
         section_3 if calm else "",
     )
 )
@@ -460,10 +428,12 @@ else:
                 f"white = {format_number(scale[1])})",
             )
     if max(h, w) <= SMALL:
-        boxes[0].markdown(_paragraphs(f"**{what} values ({h}×{w})**", _number_table(x)))
+        boxes[0].markdown(md.paragraphs(f"**{what} values ({h}×{w})**", md.number_table(x)))
     if max(out_h, out_w) <= SMALL and not selfcheck.is_on(K):  # predict first hides answers
         boxes[1].markdown(
-            _paragraphs(f"**Pooled values ({out_h}×{out_w})**", _number_table(pooled, compact=True))
+            md.paragraphs(
+                f"**Pooled values ({out_h}×{out_w})**", md.number_table(pooled, compact=True)
+            )
         )
     exports.map_downloads(
         st,
@@ -581,7 +551,7 @@ def _steps(
         )
         st.code(step.expression(), language=None, wrap_lines=True)
         exports.text_download(st, K, step, label=f"{MODES[mode]}, {image.label}", stem="pool_step")
-        check = _note(
+        check = presentation.note(
             f"Check: the pooled map holds {format_number(pooled[step.row, step.col])} "
             "at this position."
         )
@@ -605,7 +575,7 @@ def _steps(
                     f"{format_number(step.value)} (flat index {step.winner_index} = "
                     f"{wr}·{w} + {wc}, the number `return_indices=True` gives).",
                     tie_rule,
-                    _note("Max pooling pads with −∞, so a padding cell can never win.")
+                    presentation.note("Max pooling pads with −∞, so a padding cell can never win.")
                     if n_pad
                     else "",
                 ]
@@ -646,12 +616,12 @@ def _steps(
                 explained.append(f"This window has {' and '.join(parts)}. {why}")
             else:
                 explained.append(
-                    _note(
+                    presentation.note(
                         "This window lies inside the input, so `count_include_pad` does not "
                         f"matter here: the divisor is the window's {step.divisor} cells."
                     )
                 )
-        st.markdown(_paragraphs(*explained, check))
+        st.markdown(md.paragraphs(*explained, check))
 
 
 if pooled is None:

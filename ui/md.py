@@ -12,7 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["escape", "table"]
+import numpy as np
+
+from vizlib.conv import format_number
+
+__all__ = ["escape", "note", "number_table", "paragraphs", "table"]
 
 # Characters that markdown would interpret inside a line (emphasis, code, links, HTML,
 # table cells, strike-through), Streamlit's $…$ LaTeX, and the ":" that opens its
@@ -55,3 +59,34 @@ def table(
             values = [escape(index[r]), *values]
         lines.append("| " + " | ".join(values) + " |")
     return "\n".join(lines)
+
+
+def number_table(values: np.ndarray, precision: int = 3, *, compact: bool = False) -> str:
+    """A 2-D array as a row/column-labelled markdown table (what a student reads off).
+
+    ``compact`` (a narrow column, or more than 8 columns): rows and columns are
+    labelled by their numbers only.
+    """
+    rows, cols = values.shape
+    compact = compact or cols > 8
+    return table(
+        [[format_number(v, precision) for v in row] for row in values],
+        [str(c) if compact else f"col {c}" for c in range(cols)],
+        index=[str(r) if compact else f"row {r}" for r in range(rows)],
+    )
+
+
+def paragraphs(*parts: str) -> str:
+    """Blocks of markdown as one text (one element on the page); empty parts left out."""
+    return "\n\n".join(part for part in parts if part)
+
+
+def note(text: str, *, plain: bool = False) -> str:
+    """A side note styled like a caption inside a markdown text (small, grey).
+
+    ``plain`` (presentation mode: full contrast on a projector) or a text with
+    square brackets (which would end the styling early) is returned as it is.
+    """
+    if not text or plain or "[" in text or "]" in text:
+        return text
+    return f":small[:gray[{text}]]"

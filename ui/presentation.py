@@ -21,7 +21,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-__all__ = ["BOOST_KEY", "KEY", "STYLE", "is_boosted", "is_on", "prose", "section", "toggle"]
+from ui import md
+
+__all__ = [
+    "BOOST_KEY",
+    "KEY",
+    "STYLE",
+    "is_boosted",
+    "is_on",
+    "note",
+    "prose",
+    "prose_text",
+    "section",
+    "toggle",
+]
 
 KEY = "present.on"
 BOOST_KEY = "present.boost"
@@ -95,6 +108,16 @@ def prose(text: str, container=None) -> None:
     """An explanatory paragraph: shown normally, left out in presentation mode."""
     if not is_on():
         (container if container is not None else st).markdown(text)
+
+
+def note(text: str) -> str:
+    """A side note for a markdown text: small and grey, full contrast in presentation mode."""
+    return md.note(text, plain=is_on())
+
+
+def prose_text(text: str) -> str:
+    """An explanatory paragraph to merge into a markdown text: "" in presentation mode."""
+    return "" if is_on() else text
 
 
 def section(title: str, text: str = "", *, level: int = 2, container=None) -> None:

@@ -5,6 +5,7 @@ import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
+from tests.readers import markdown_tables
 from ui.state import CURRENT_IMAGE
 
 PAGE = "lessons/convolution.py"
@@ -19,26 +20,6 @@ def _codes(at) -> list[str]:
 def _step_code(at) -> str:
     """The written sum of the step section (the first code block)."""
     return at.code[0].value
-
-
-def _tables(at, heading: str) -> list[np.ndarray]:
-    """The markdown tables written under ``heading`` (a bold line), as numbers.
-
-    A table is a run of lines starting with "|": the header, the rule, then one
-    line per row whose first cell names the row.
-    """
-    found = []
-    for m in at.markdown:
-        text = m.value
-        if heading not in text:
-            continue
-        lines = text.split(heading, 1)[1].strip().splitlines()
-        first = next(i for i, ln in enumerate(lines) if ln.startswith("|"))
-        end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), None)
-        rows = lines[first + 2 : end]  # after the header and the rule
-        cells = [[c.strip() for c in r.strip("|").split("|")][1:] for r in rows]
-        found.append(np.array(cells, dtype=float))
-    return found
 
 
 def _errors(at) -> str:
@@ -86,11 +67,11 @@ def test_tutorial_button_reproduces_the_slide(tutorial):
     assert _step_code(tutorial).endswith("= 6")
     # The full 3×3 map as numbers, equal to conv2d; the input and the kernel too.
     expected = vizlib.conv2d(GRID, VERTICAL)
-    (shown,) = _tables(tutorial, "**Feature map values (3×3)**")
+    (shown,) = markdown_tables(tutorial, "**Feature map values (3×3)**")
     np.testing.assert_allclose(shown, expected)
-    (shown,) = _tables(tutorial, "**Input values**")
+    (shown,) = markdown_tables(tutorial, "**Input values**")
     np.testing.assert_array_equal(shown, GRID)
-    (shown,) = _tables(tutorial, "**Kernel 3×3**")
+    (shown,) = markdown_tables(tutorial, "**Kernel 3×3**")
     np.testing.assert_array_equal(shown, VERTICAL)
 
 
@@ -158,7 +139,7 @@ def test_flip_toggle_gives_minus_six(tutorial):
     text = "\n".join(m.value for m in at.markdown)
     assert "- True convolution (kernel flipped): **-6**" in text
     assert "- Cross-correlation (kernel as is): **6**" in text
-    (shown,) = _tables(at, "**Kernel (flipped) 3×3**")
+    (shown,) = markdown_tables(at, "**Kernel (flipped) 3×3**")
     np.testing.assert_array_equal(shown, np.flip(VERTICAL))
     assert any("torch.flip" in c for c in _codes(at))
 

@@ -7,7 +7,7 @@ import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
-from tests.readers import scale_captions
+from tests.readers import markdown_tables, scale_captions
 from ui import plots_pooling, stepview
 from ui.state import CURRENT_IMAGE
 from vizlib.conv import format_number
@@ -19,25 +19,6 @@ VERTICAL = vizlib.KERNELS["vertical_edge"].weights
 
 def _markdown(at) -> str:
     return "\n".join(m.value for m in at.markdown)
-
-
-def _tables(at, heading: str) -> list[np.ndarray]:
-    """The markdown tables written under ``heading`` (a bold line), as numbers.
-
-    A table is a run of lines starting with "|": the header, the rule, then one
-    line per row whose first cell names the row.
-    """
-    found = []
-    for m in at.markdown:
-        if heading not in m.value:
-            continue
-        lines = m.value.split(heading, 1)[1].strip().splitlines()
-        first = next(i for i, ln in enumerate(lines) if ln.startswith("|"))
-        end = next((i for i in range(first, len(lines)) if not lines[i].startswith("|")), None)
-        rows = lines[first + 2 : end]  # after the header and the rule
-        cells = [[c.strip() for c in r.strip("|").split("|")][1:] for r in rows]
-        found.append(np.array(cells, dtype=float))
-    return found
 
 
 def _errors(at) -> str:
@@ -99,9 +80,9 @@ def test_default_page_pools_the_relu_feature_map(page):
 
 def test_tutorial_grid_shows_the_whole_pooled_output(grid):
     expected = vizlib.max_pool2d(GRID, 2)
-    (shown,) = _tables(grid, "**Pooled values (2×2)**")
+    (shown,) = markdown_tables(grid, "**Pooled values (2×2)**")
     np.testing.assert_array_equal(shown, expected)
-    (shown,) = _tables(grid, "**Image values (5×5)**")
+    (shown,) = markdown_tables(grid, "**Image values (5×5)**")
     np.testing.assert_array_equal(shown, GRID)
     assert "x = torch.tensor([[7.0, 2.0, 3.0, 3.0, 8.0]" in _torch(grid)
 
