@@ -123,7 +123,7 @@ for k in range(C):
         f"Channel {k} ({names[k]}): {H}×{W} values"
         + (f", shown in {('red', 'green', 'blue')[k]}" if C == 3 else "")
     )
-panels.show_pictures(st, pictures, captions, width=232)
+panels.show_pictures(st, pictures, captions, width=232, margin=6)
 
 # --------------------------------------------------------------------------- 2. filters
 st.markdown("## 2 · The filters")

@@ -235,7 +235,7 @@ else:
         plots_volumes.image_caption(x, pics[0], "x: the image"),
         plots_volumes.image_caption(xs, pics[1], "x′: the shifted image"),
     ]
-    panels.show_pictures(st, [p.png for p in pics], captions, width=320)
+    panels.show_pictures(st, [p.png for p in pics], captions, width=320, margin=6)
     st.markdown(
         f"**Entries {mid * w}–{(mid + 1) * w - 1} of the flattened vectors** (image row {mid}): "
         "the original v and the shifted image's v′; red dots = changed entries."

@@ -120,32 +120,41 @@ def show_png(container, png: bytes, caption: str | None, *, alt: str | None = No
 
 
 @lru_cache(maxsize=256)
-def fit_png(png: bytes, width: int) -> bytes:
+def fit_png(png: bytes, width: int, margin: int = 0) -> bytes:
     """The PNG made no wider than ``width`` px, by nearest neighbour; unchanged if it fits.
 
     ``st.image(..., width=<int>)`` shrinks a wider picture itself, on every
     rerun: bilinear (it blurs the crisp pixel blocks of small inputs), then a
     PNG encode, and it fails on a picture whose height would round to 0 (a
     1×3000 strip). Shrunk here once per picture (cached), at least 1 px tall.
+    ``margin`` px of transparency left and right (inside ``width``) keep
+    pictures that ``st.image`` lays edge to edge apart.
     """
     with Image.open(io.BytesIO(png)) as im:
-        if im.width <= width:
+        inner = max(1, width - 2 * margin)
+        if im.width <= inner and not margin:
             return png
-        height = max(1, round(im.height * width / im.width))
-        small = im.resize((width, height), Image.Resampling.NEAREST)
-        return render.encode_png(np.asarray(small))
+        if im.width > inner:
+            height = max(1, round(im.height * inner / im.width))
+            im = im.resize((inner, height), Image.Resampling.NEAREST)
+        pixels = np.asarray(im.convert("RGBA"))  # (h, w, 4)
+    if margin:
+        side = np.zeros((pixels.shape[0], margin, 4), np.uint8)
+        pixels = np.concatenate([side, pixels, side], axis=1)
+    return render.encode_png(pixels)
 
 
-def show_pictures(container, pngs, captions, *, width: int, alts=None) -> None:
+def show_pictures(container, pngs, captions, *, width: int, alts=None, margin: int = 0) -> None:
     """Several pictures in ONE ``st.image`` call, each ``width`` px wide at most.
 
     One element instead of one per picture (or a row of columns); the browser
-    lays them side by side and wraps. Pictures are shrunk by :func:`fit_png`,
-    so Streamlit never resizes them. ``alts`` default to the captions.
+    lays them side by side, edge to edge (``margin`` keeps them apart), and
+    wraps. Pictures are shrunk by :func:`fit_png`, so Streamlit never resizes
+    them. ``alts`` default to the captions.
     """
     pngs, captions = list(pngs), list(captions)
     alts = captions if alts is None else list(alts)
-    fitted = [fit_png(p, int(width)) for p in pngs]
+    fitted = [fit_png(p, int(width), int(margin)) for p in pngs]
     container.image(fitted, caption=captions, width=int(width), output_format="PNG", alt=alts)
 
 

@@ -291,4 +291,6 @@ def show_maps(
     for m, pic, caption in zip(maps, pics, captions, strict=True):
         low, high = panels.saturated_ends(panels.view_values(m, view), pic.vmin, pic.vmax)
         alts.append(panels.map_alt(caption, low, high))
-    panels.show_pictures(container, [pic.png for pic in pics], captions, width=width, alts=alts)
+    panels.show_pictures(
+        container, [pic.png for pic in pics], captions, width=width, alts=alts, margin=6
+    )

@@ -174,6 +174,10 @@ def test_fit_png_shrinks_crisply_and_never_to_zero_height():
     strip = render.encode_png(np.full((1, 600), 7, np.uint8))  # a 1×3000 image shown 1×600
     thin = _pixels(panels.fit_png(strip, 232))
     assert thin.shape[:2] == (1, 232)  # st.image would round this height to 0 and fail
+    apart = _pixels(panels.fit_png(png, 232, 6))  # 6 px of transparency each side
+    assert apart.shape[:2] == (220, 232)
+    assert np.all(apart[:, :6, 3] == 0) and np.all(apart[:, -6:, 3] == 0)
+    assert np.all(apart[:, 6:-6, 3] == 255)
 
 
 # ------------------------------------------------------------------ in a Streamlit run
