@@ -496,7 +496,7 @@ def receptive_field_part() -> None:
             f"block). Outlines: {legend_text}."
         )
     # Both pictures in ONE st.image call: one element, side by side.
-    panels.show_pictures(st, pngs, captions, width=400)
+    panels.show_pictures(st, pngs, captions, width=400, margin=plots_stacking.PICTURE_GAP)
     recurrence_intro = (
         ""
         if presentation.is_on()

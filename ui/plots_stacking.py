@@ -55,32 +55,20 @@ def _map_png(
     """One channel on ``±lim`` (white = 0) with the stage's colour bar under it, one PNG.
 
     Small maps are enlarged by whole pixels, large ones thinned to about 360
-    pixels. ``ends`` (low, high) draws the bar's pointed ends where the stage's
-    values go beyond ``∓lim``. A transparent margin left and right keeps the
-    pictures of a row apart (``st.image`` lays a list out edge to edge).
+    pixels (``render.picture_of_map``). ``ends`` (low, high) draws the bar's
+    pointed ends where the stage's values go beyond ``∓lim``.
     """
     cmap = render.DIVERGING_CMAPS[0]
-    plane = np.asarray(_plane, dtype=np.float32)  # (H, W)
-    idx = np.clip((plane + lim) * (255.0 / (2 * lim)), 0, 255)
-    idx = np.nan_to_num(idx, nan=0.0).astype(np.uint8)  # (H, W)
-    longest = max(plane.shape)
-    if longest < render.MIN_DISPLAY_SIDE:  # small maps: visible pixel blocks
-        block = max(1, render.MIN_DISPLAY_SIDE // longest)
-        idx = np.repeat(np.repeat(idx, block, axis=0), block, axis=1)
-    elif longest > 360:
-        step = int(np.ceil(longest / 360))
-        idx = idx[::step, ::step]
-    rgb = render.lut(cmap)[idx]  # (h, w, 3)
-    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
-    bar = render.colorbar_rows(rgba.shape[1], cmap, low=ends[0], high=ends[1])
-    picture = np.concatenate([rgba, bar], axis=0)  # (h + bar, w, 4)
-    margin = np.zeros((picture.shape[0], max(4, picture.shape[1] // 40), 4), np.uint8)
-    return render.encode_png(np.concatenate([margin, picture, margin], axis=1))
+    return render.picture_of_map(
+        _plane, cmap=cmap, vmin=-lim, vmax=lim, max_side=360, colorbar=ends
+    ).png
 
 
 #: Display width in pixels of one stage map: four in a row fit the main column of a
 #: 1280–1440-pixel screen with the sidebar open (a narrower one wraps the row).
 MAP_WIDTH = 220
+#: Transparent px left and right of each picture: st.image lays a list edge to edge.
+PICTURE_GAP = 5
 
 
 def show_stage_maps(
@@ -127,7 +115,7 @@ def show_stage_maps(
         f"map{ends}."
         for text in captions
     ]
-    panels.show_pictures(container, pngs, captions, width=width, alts=alts)
+    panels.show_pictures(container, pngs, captions, width=width, alts=alts, margin=PICTURE_GAP)
     more = f" Showing {n} of {c} channels (all {c} are computed)." if n < c else ""
     left = ("≤ " if low else "") + format_number(-lim)
     right = ("≥ " if high else "") + format_number(lim)
@@ -500,7 +488,4 @@ def receptive_field_png(
         colour = DEPTH_COLOURS[depth % len(DEPTH_COLOURS)][1]
         box = (((r0 - a0) * scale, (r1 - a0) * scale), ((c0 - b0) * scale, (c1 - b0) * scale))
         _outline(rgb, box, colour, width)
-    # A transparent margin left and right: st.image lays a list of pictures edge to edge.
-    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
-    margin = np.zeros((rgba.shape[0], max(4, rgba.shape[1] // 40), 4), np.uint8)
-    return render.encode_png(np.concatenate([margin, rgba, margin], axis=1))
+    return render.encode_png(rgb)
