@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, md, panels, presentation, selfcheck, share
+from ui import cached, exports, md, panels, presentation, render, selfcheck, share
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -174,6 +174,19 @@ def marked_pixels(gray: np.ndarray, rows, cols, chosen: int) -> np.ndarray:
     return rgb.astype(np.float32)  # (H, W, 3)
 
 
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def marked_png(image_key: str, m: int, seed: int, chosen: int, _gray: np.ndarray) -> bytes:
+    """PNG of :func:`marked_pixels` for the pixels :func:`image_table` samples (cached).
+
+    ``image_key`` identifies ``_gray`` (not hashed: see ui/cached.py); the sampled
+    positions follow from the image's shape, ``m`` and ``seed`` as in :func:`image_table`.
+    """
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, _gray.shape[0], size=m)
+    cols = rng.integers(0, _gray.shape[1], size=m)
+    return render.picture_of_image(marked_pixels(_gray, rows, cols, chosen), max_side=512).png
+
+
 def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
     """Format a table and highlight the chosen example (row) and feature (column)."""
 
@@ -188,6 +201,11 @@ def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
         return pd.DataFrame(css, index=data.index, columns=data.columns)
 
     return df.style.format(lambda v: num(v, precision)).apply(mark, axis=None)
+
+
+#: Columns of the editable table: the data's distribution (random samples only) and the
+#: layer's learnable parameters.
+DIST_COLUMNS, AFFINE_COLUMNS = ["mean", "spread (std)"], ["γ", "β"]
 
 
 @st.fragment
@@ -206,7 +224,14 @@ def part_mxn() -> None:
         key="bn.m.source",
         horizontal=True,
     )
-    controls = st.container(horizontal=True)  # wraps when narrow; no columns
+    from_image = source.startswith("Pixels")
+    all_names = (
+        [vizlib.KERNELS[s].name for s in IMAGE_FEATURES]
+        if from_image
+        else list(FEATURE_TABLE["feature"])
+    )
+    # The batch's size, its seed, ε and which cell to follow: ONE wrapping row (no columns).
+    controls = st.container(horizontal=True, vertical_alignment="bottom")
     m = controls.slider("M (examples in the batch)", 1, 64, 8, key="bn.m.M")
     n = controls.slider("N (features)", 1, MAX_FEATURES, 3, key="bn.m.N")
     seed = controls.number_input("Seed", 0, 10_000, 0, step=1, key="bn.m.seed")
@@ -218,70 +243,77 @@ def part_mxn() -> None:
         key="bn.m.eps",
         help="Added to the variance so a constant feature does not divide by zero.",
     )
+    clamp_state("bn.m.feature", 0, n - 1, 0)
+    feature = controls.selectbox(
+        "Feature to follow (column)",
+        range(n),
+        format_func=lambda j: f"{j + 1}: {all_names[j]}",
+        key="bn.m.feature",
+    )
+    clamp_state("bn.m.example", 1, m, 1)
+    example = controls.number_input("Example to follow (row)", 1, m, step=1, key="bn.m.example")
+    j, i = int(feature), int(example) - 1
+    names = all_names[:n]
 
-    from_image = source.startswith("Pixels")
-    left, right = st.columns([3, 2])
+    affine_text = presentation.prose_text(
+        "The last columns are the layer's **learnable parameters**, one **γ** (`weight`) and one "
+        "**β** (`bias`) per feature: a fresh layer has γ = 1, β = 0; training adjusts them."
+    )
     if from_image:
-        values, names, where, image = image_table(m, n, int(seed))
-        row_names = [f"{i + 1} ({r}, {c})" for i, (r, c) in enumerate(zip(*where, strict=True))]
-        text_col, image_col = left.columns([3, 2])
-        text_col.markdown(
-            f"**Each row is one pixel position** of *{image.label}* (grayscale, "
+        values, _, where, image = image_table(m, n, int(seed))
+        row_names = [f"{k + 1} ({r}, {c})" for k, (r, c) in enumerate(zip(*where, strict=True))]
+        st.markdown(
+            f"**Each row is one pixel position** of *{md.escape(image.label)}* (grayscale, "
             f"{image.gray.shape[0]}×{image.gray.shape[1]}), chosen at random with the seed; "
             "**each column is one 3×3 filter's response** there (a value of that filter's "
             "feature map, padding 1). This is how a network's batch norm sees a convolution's "
-            "output: part 3 does it for whole feature maps."
+            f"output: part 3 does it for whole feature maps. {affine_text}"
         )
-        marks_slot = image_col.empty()
+        defaults = pd.DataFrame({"feature": all_names, "γ": 1.0, "β": 0.0})
+        row = st.container(horizontal=True)  # the sampled pixels beside the γ, β table
+        panels.show_pictures(
+            row,
+            [marked_png(image.key, m, int(seed), i, image.gray)],
+            [
+                f"Where the {m} examples come from: {image.label}, example {i + 1} in red, "
+                "the others in orange"
+            ],
+            width=360,
+        )
+        edited = row.data_editor(
+            defaults, key="bn.m.affine", hide_index=True, num_rows="fixed", disabled=["feature"]
+        )
+        gamma_beta = last_valid("bn.m.affine_valid", edited, AFFINE_COLUMNS, defaults)
     else:
-        with left:
-            st.markdown(
-                "**Each row is one person, each column one measurement.** Features on very "
-                "different scales (cm, kg, hours) are exactly what batch norm evens out. "
-                f"Edit the distributions: rows 1–{n} are used."
-            )
-            dist = st.data_editor(
-                FEATURE_TABLE,
-                key="bn.m.dist",
-                hide_index=True,
-                num_rows="fixed",
-                disabled=["feature"],
-                column_config={
-                    "mean": st.column_config.NumberColumn("mean", format="%.2f"),
-                    "spread (std)": st.column_config.NumberColumn(
-                        "spread (std)", min_value=0.0, format="%.2f"
-                    ),
-                },
-                width="stretch",
-            )
-        settings = last_valid("bn.m.dist_valid", dist, ["mean", "spread (std)"], FEATURE_TABLE)
-        if np.any(settings[:, 1] < 0):
-            left.warning("A spread (standard deviation) cannot be negative: using its size.")
-            settings[:, 1] = np.abs(settings[:, 1])
-        values = sample_table(m, settings[:n, 0], settings[:n, 1], int(seed))
-        names = list(FEATURE_TABLE["feature"][:n])
-        row_names = [f"example {i + 1}" for i in range(m)]
-
-    all_names = (
-        [vizlib.KERNELS[s].name for s in IMAGE_FEATURES]
-        if from_image
-        else list(FEATURE_TABLE["feature"])
-    )
-    affine_defaults = pd.DataFrame({"feature": all_names, "γ": 1.0, "β": 0.0})
-    with right:
-        presentation.prose(
-            "**The layer's learnable parameters**, one γ (`weight`) and one β (`bias`) per "
-            "feature. A fresh layer has γ = 1, β = 0; training adjusts them."
+        st.markdown(
+            "**Each row is one person, each column one measurement.** Features on very "
+            "different scales (cm, kg, hours) are exactly what batch norm evens out. Edit each "
+            f"feature's distribution (rows 1–{n} are used). {affine_text}"
         )
-        affine = st.data_editor(
-            affine_defaults,
-            key="bn.m.affine",
+        defaults = FEATURE_TABLE.assign(**{"γ": 1.0, "β": 0.0})
+        edited = st.data_editor(
+            defaults,
+            key="bn.m.dist",
             hide_index=True,
             num_rows="fixed",
             disabled=["feature"],
+            column_config={
+                "mean": st.column_config.NumberColumn("mean", format="%.2f"),
+                "spread (std)": st.column_config.NumberColumn(
+                    "spread (std)", min_value=0.0, format="%.2f"
+                ),
+            },
             width="stretch",
         )
-    gamma_beta = last_valid("bn.m.affine_valid", affine, ["γ", "β"], affine_defaults)
+        settings = last_valid(
+            "bn.m.dist_valid", edited, DIST_COLUMNS + AFFINE_COLUMNS, defaults
+        )  # (6, 4): mean, spread, γ, β per feature
+        gamma_beta = settings[:, 2:]
+        if np.any(settings[:, 1] < 0):
+            st.warning("A spread (standard deviation) cannot be negative: using its size.")
+            settings[:, 1] = np.abs(settings[:, 1])
+        values = sample_table(m, settings[:n, 0], settings[:n, 1], int(seed))
+        row_names = [f"example {k + 1}" for k in range(m)]
 
     layer = vizlib.BatchNorm(n, eps=eps)  # train mode: normalise with this batch's statistics
     layer.weight = gamma_beta[:n, 0].copy()  # (N,) γ
@@ -289,64 +321,34 @@ def part_mxn() -> None:
     try:
         normalised = layer(values)  # (M, N)
     except (ValueError, TypeError) as exc:
-        st.error(f"Batch norm refused this batch: {exc}")
-        if m == 1:
-            st.info(
-                "With one example per batch, the batch mean *is* the example and the variance "
-                "is 0: there is nothing to normalise against. Part 2 shows this case in train "
-                "and eval mode."
+        st.error(
+            f"Batch norm refused this batch: {exc}"
+            + (
+                "\n\nWith one example per batch, the batch mean *is* the example and the "
+                "variance is 0: there is nothing to normalise against. Part 2 shows this case "
+                "in train and eval mode."
+                if m == 1
+                else ""
             )
+        )
         return
     stats = layer.last_stats
 
     # ------------------------------------------------------------- the table and its stats
-    follow = st.container(horizontal=True)  # two controls side by side, no columns
-    clamp_state("bn.m.feature", 0, n - 1, 0)
-    feature = follow.selectbox(
-        "Feature to follow (column)",
-        range(n),
-        format_func=lambda j: f"{j + 1}: {names[j]}",
-        key="bn.m.feature",
-    )
-    clamp_state("bn.m.example", 1, m, 1)
-    example = follow.number_input("Example to follow (row)", 1, m, step=1, key="bn.m.example") - 1
-    j, i = int(feature), int(example)
-    if from_image:
-        panels.show_image(
-            marks_slot.container(),
-            marked_pixels(image.gray, *where, i),
-            f"Where the {m} examples come from: {image.label}, example {i + 1} in red, "
-            "the others in orange",
-            max_side=512,
-        )
-
     x_precision = 2 if not from_image else P
     table = pd.DataFrame(values, index=row_names, columns=names)
     out = pd.DataFrame(normalised, index=row_names, columns=names)
-    stats_rows = [stats.batch_mean, stats.batch_var, np.sqrt(stats.batch_var + stats.eps)]
-    out_rows = [normalised.mean(axis=0), normalised.std(axis=0)]
+    table.index.name, out.index.name = "x (input)", "y (output)"
+    st.markdown(
+        f"**Input x**, the mini-batch (M × N = {m} × {n}), and **output y**, normalised, then "
+        f"× γ + β. Example {i + 1} (row) and feature {j + 1} (column) are highlighted."
+    )
+    tables = st.container(horizontal=True)  # x beside y, no columns
     height = min(38 + 35 * m, 420)
-    t1, t2 = st.columns(2)
-    t1.markdown(f"**Input x** — the mini-batch, M × N = {m} × {n}")
-    t1.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
-    t1.markdown(
-        "**Per-feature statistics** (down each column, over the M examples)\n\n"
-        + md.table(
-            [[num(v) for v in row] for row in stats_rows],
-            names,
-            index=["E[x] (mean)", "Var[x] (÷ M)", "√(Var[x] + ε)"],
-        )
-    )
-    t2.markdown(f"**Output y** — normalised, then × γ + β ({m} × {n})")
-    t2.dataframe(styled(out, i, j, P), height=height, width="stretch")
-    t2.markdown(
-        "**Check**: every column of y now has mean β and standard deviation ≈ γ\n\n"
-        + md.table(
-            [[num(v) for v in row] for row in out_rows], names, index=["mean of y", "std of y"]
-        )
-    )
+    tables.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
+    tables.dataframe(styled(out, i, j, P), height=height, width="stretch")
 
-    # ------------------------------------------------------- the formula with numbers
+    # ---------------------------------------- the statistics and the formula with numbers
     x = float(values[i, j])
     mean, var = float(stats.batch_mean[j]), float(stats.batch_var[j])
     gamma, beta = float(stats.weight[j]), float(stats.bias[j])
@@ -360,10 +362,24 @@ def part_mxn() -> None:
         terms += " + … + " + " + ".join(num(v, x_precision) for v in column[-2:])
     sq_terms = " + ".join(f"({num(v, x_precision)} − {num(mean)})²" for v in column[:2])
     sq_terms += " + …" if m > 2 else ""
-    # Heading, the three steps, the formula with numbers (KaTeX), the same as text and what
-    # it means: ONE markdown element (was five).
+    stats_rows = [
+        stats.batch_mean,
+        stats.batch_var,
+        np.sqrt(stats.batch_var + stats.eps),
+        normalised.mean(axis=0),
+        normalised.std(axis=0),
+    ]
+    # The statistics table, the three steps, the formula with numbers (KaTeX), the same as
+    # text and what it means: ONE markdown element.
     st.markdown(
-        f"### The formula for example {i + 1}, feature “{md.escape(names[j])}”\n\n"
+        "**Per-feature statistics** (down each column, over the M examples), and the check: "
+        "every column of y now has mean β and standard deviation ≈ γ\n\n"
+        + md.table(
+            [[num(v) for v in row] for row in stats_rows],
+            names,
+            index=["E[x] (mean)", "Var[x] (÷ M)", "√(Var[x] + ε)", "mean of y", "std of y"],
+        )
+        + f"\n\n### The formula for example {i + 1}, feature “{md.escape(names[j])}”\n\n"
         f"1. **Mean** of the column: E[x] = ({terms}) / {m} = {num(column.sum(), x_precision)} "
         f"/ {m} = **{num(mean)}**\n"
         f"2. **Variance** of the column (the *biased* one, ÷ M, which is what normalising uses): "
@@ -433,6 +449,14 @@ def part_mxn() -> None:
 # ============================================================ part 2: train versus eval
 
 LAYER, HISTORY, LAST, LAST_BATCH = "bn.t.layer", "bn.t.history", "bn.t.last", "bn.t.last_batch"
+#: The layer's state as the page shows it after every step (one markdown table).
+STATE_COLUMNS = [
+    "num_batches_tracked",
+    "running_mean",
+    "running_var",
+    "last batch mean",
+    "last batch var (÷(n−1))",
+]
 
 
 def stream_batch(seed: int, step: int, size: int, mean: float, spread: float, drift: float):
@@ -506,11 +530,12 @@ def part_train_eval() -> None:
         r"\mathrm{Var}^{\text{unbiased}}_{\text{batch}}[x]"
         "\n$$"
     )
+    # "---": the divider between the parts, in the part's first markdown (one element).
     if presentation.is_on():  # the formulas stay, the prose is the teacher's
-        st.markdown(f"## 2 · Train mode versus eval mode\n\n{update}")
+        st.markdown(f"---\n\n## 2 · Train mode versus eval mode\n\n{update}")
     else:
         st.markdown(
-            "## 2 · Train mode versus eval mode\n\n"
+            "---\n\n## 2 · Train mode versus eval mode\n\n"
             "In **train mode** the layer normalises with the batch's own mean and variance, and "
             f"nudges its **running averages** towards them after every batch:\n\n{update}\n\n"
             "In **eval mode** (`model.eval()`, at test time) it normalises with the running "
@@ -518,15 +543,13 @@ def part_train_eval() -> None:
             "seeded mini-batches; train it step by step and watch the running statistics follow."
         )
 
-    # Rows of controls as horizontal containers: they wrap on a narrow screen, and cost the
-    # browser a fraction of a row of columns on every rerun.
-    data_row = st.container(horizontal=True)
-    size = data_row.slider("Batch size n", 1, 256, 16, key="bn.t.size")
-    mean = data_row.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean")
-    spread = data_row.number_input(
-        "Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread"
-    )
-    drift = data_row.number_input(
+    # The data and the layer's settings in ONE wrapping row (a horizontal container): it
+    # costs the browser a fraction of rows of columns on every rerun.
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    size = row.slider("Batch size n", 1, 256, 16, key="bn.t.size")
+    mean = row.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean")
+    spread = row.number_input("Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread")
+    drift = row.number_input(
         "Drift of the mean per step",
         -5.0,
         5.0,
@@ -535,25 +558,26 @@ def part_train_eval() -> None:
         key="bn.t.drift",
         help="Makes the data's mean move while you train (e.g. lighting changing over time).",
     )
-    seed = data_row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed")
-    layer_row = st.container(horizontal=True, vertical_alignment="center")
-    cumulative = layer_row.checkbox(
-        "momentum=None (cumulative)",
-        False,
-        key="bn.t.cumulative",
-        help="running = average of every batch so far: the factor is 1 / num_batches_tracked.",
-    )
-    momentum = layer_row.slider(
+    seed = row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed")
+    momentum = row.slider(
         "momentum m",
         0.0,
         1.0,
         0.1,
         step=0.01,
         key="bn.t.momentum",
-        disabled=cumulative,
+        # the checkbox comes after it (beside it in the row); a click on it is in the
+        # session state before this rerun draws anything
+        disabled=bool(st.session_state.get("bn.t.cumulative", False)),
         help="Weight of the newest batch in the running averages (PyTorch's default 0.1).",
     )
-    eps = layer_row.select_slider(
+    cumulative = row.checkbox(
+        "momentum=None (cumulative)",
+        False,
+        key="bn.t.cumulative",
+        help="running = average of every batch so far: the factor is 1 / num_batches_tracked.",
+    )
+    eps = row.select_slider(
         "ε (eps)", EPS_CHOICES, value=1e-5, format_func=eps_text, key="bn.t.eps"
     )
     settings = {
@@ -576,6 +600,7 @@ def part_train_eval() -> None:
         train_steps(1, settings)
     if buttons.button("Reset", key="bn.t.reset"):
         reset_layer(settings["eps"], settings["momentum"])
+    exports.history_download(buttons, st.session_state[HISTORY])  # after training: up to date
     if size == 1:
         st.warning(
             "Batch size 1: train mode will refuse (one value per channel has variance 0). "
@@ -587,20 +612,32 @@ def part_train_eval() -> None:
     layer.eps = settings["eps"]
     layer.momentum = settings["momentum"]
 
-    metrics = st.container(horizontal=True)  # five numbers in a row, no columns
-    metrics.metric("num_batches_tracked", int(layer.num_batches_tracked))
-    metrics.metric("running_mean", num(layer.running_mean[0]))
-    metrics.metric("running_var", num(layer.running_var[0]))
-    if history:
-        metrics.metric("last batch mean", num(history[-1]["batch_mean"]))
-        metrics.metric("last batch var (÷(n−1))", num(history[-1]["batch_var_unbiased"]))
-    else:
-        metrics.metric("last batch mean", "—")
-        metrics.metric("last batch var (÷(n−1))", "—")
+    # The layer's state and the last batch's statistics: one markdown table (one element
+    # instead of five metrics in a row).
+    last = history[-1] if history else None
+    st.markdown(
+        md.table(
+            [
+                [
+                    str(int(layer.num_batches_tracked)),
+                    num(layer.running_mean[0]),
+                    num(layer.running_var[0]),
+                    num(last["batch_mean"]) if last else "—",
+                    num(last["batch_var_unbiased"]) if last else "—",
+                ]
+            ],
+            STATE_COLUMNS,
+            align="center",
+        )
+        + (
+            ""
+            if history
+            else "\n\nPress “Train” to feed batches to the layer; the charts fill in step by step."
+        )
+    )
 
     predict_running_mean(layer, history, settings)
     running_stats_charts(history)
-    exports.history_download(st, history)
     last_update(history)
     two_batches(layer, settings)
     fresh_layer_pitfall(layer, settings)
@@ -664,8 +701,8 @@ def predict_running_mean(layer: vizlib.BatchNorm, history: list, settings: dict)
 
 
 def running_stats_charts(history: list) -> None:
+    """Means and variances over the steps: two plots side by side in ONE chart element."""
     if not history:
-        st.info("Press “Train” to feed batches to the layer; the charts fill in step by step.")
         return
     steps = [0] + [h["step"] for h in history]
     nan = float("nan")
@@ -674,46 +711,38 @@ def running_stats_charts(history: list) -> None:
         return [start] + [h[name] for h in history]
 
     cloud = [(h["step"], h["values"]) for h in history[-60:]]
-    charts = st.container(horizontal=True)  # side by side, wrapping on a narrow screen
-    charts.vega_lite_chart(
-        spec=plots.running_stat_spec(
-            steps,
-            {
-                "batch mean (each batch's own)": (col("batch_mean"), "points", "#4c78a8"),
-                "running_mean (after the step)": (col("running_mean", 0.0), "line", "#e45756"),
-                "data mean (the true one)": (col("data_mean"), "dashed", "#54a24b"),
-            },
-            y_title="mean",
-            title="Means: each batch's vs the running average",
-            examples=cloud,
-        ),
-        width="stretch",
-        alt="Batch mean and running mean over the training steps",
+    means = plots.running_stat_spec(
+        steps,
+        {
+            "batch mean (each batch's own)": (col("batch_mean"), "points", "#4c78a8"),
+            "running_mean (after the step)": (col("running_mean", 0.0), "line", "#e45756"),
+            "data mean (the true one)": (col("data_mean"), "dashed", "#54a24b"),
+        },
+        y_title="mean",
+        title="Means: each batch's vs the running average",
+        examples=cloud,
+        prefix="mean_",
     )
-    charts.vega_lite_chart(
-        spec=plots.running_stat_spec(
-            steps,
-            {
-                "batch var ÷n (biased: used to normalise)": (col("batch_var"), "points", "#4c78a8"),
-                "batch var ÷(n−1) (unbiased: fed to running_var)": (
-                    col("batch_var_unbiased"),
-                    "points",
-                    "#f58518",
-                ),
-                "running_var (after the step)": (col("running_var", 1.0), "line", "#e45756"),
-                "data variance (spread², the true one)": (col("data_var"), "dashed", "#54a24b"),
-            },
-            y_title="variance",
-            title="Variances: each batch's vs the running average",
-        ),
-        width="stretch",
-        alt="Batch variance and running variance over the training steps",
+    variances = plots.running_stat_spec(
+        steps,
+        {
+            "batch var ÷n (biased: used to normalise)": (col("batch_var"), "points", "#4c78a8"),
+            "batch var ÷(n−1) (unbiased: fed to running_var)": (
+                col("batch_var_unbiased"),
+                "points",
+                "#f58518",
+            ),
+            "running_var (after the step)": (col("running_var", 1.0), "line", "#e45756"),
+            "data variance (spread², the true one)": (col("data_var"), "dashed", "#54a24b"),
+        },
+        y_title="variance",
+        title="Variances: each batch's vs the running average",
+        prefix="var_",
     )
-    st.caption(
-        "Grey ticks: the examples of each batch (up to 64; last 60 steps). "
-        "Step 0 is the fresh layer: running_mean = 0, running_var = 1. With momentum m the "
-        "running average forgets old batches geometrically (a batch k steps ago weighs "
-        "m·(1 − m)^k); with momentum=None every batch so far counts the same."
+    st.vega_lite_chart(
+        spec=plots.running_stats_pair_spec(means, variances),
+        alt="Left: batch mean and running mean over the training steps. Right: batch variance "
+        "(biased and unbiased) and running variance over the training steps.",
     )
 
 
@@ -743,7 +772,14 @@ def last_update(history: list) -> None:
         else ""
     )
     st.markdown(
-        f"### The last update (step {step}), with its numbers\n\n"
+        md.note(
+            "Grey ticks: the examples of each batch (up to 64; last 60 steps). Step 0 is the "
+            "fresh layer: running_mean = 0, running_var = 1. With momentum m the running "
+            "average forgets old batches geometrically (a batch k steps ago weighs "
+            "m·(1 − m)^k); with momentum=None every batch so far counts the same.",
+            plain=presentation.is_on(),
+        )
+        + f"\n\n### The last update (step {step}), with its numbers\n\n"
         f"Batch {step}: n = {n} values ({values}).\n\n"
         f"- Batch mean = {num(mean)}. Sum of squared deviations Σ(x − mean)² = "
         f"{num(squares)}.\n"
@@ -769,6 +805,11 @@ def other_examples(seed: int, which: int, size: int, mean: float, spread: float)
 
 
 def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
+    """One example in two batches, in train and in eval mode, with the numbers.
+
+    ONE markdown (the two batches are the columns of a table) and one box
+    stating the point, instead of two bordered columns of text and metrics.
+    """
     size = settings["size"]
     steps = len(st.session_state[HISTORY])
     data_mean = settings["mean"] + settings["drift"] * steps  # where the stream is now
@@ -781,17 +822,14 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
     else:
         mates = "two “mini-batches” of n = 1, A and B: with batch size 1 each holds only x"
     untrained = (
-        "\n\n:small[The layer has not trained yet, so eval mode uses running_mean 0 and "
-        "running_var 1 (see the pitfall below). Train a few steps and watch the eval numbers "
-        "change.]"
+        "\n\n"
+        + presentation.note(
+            "The layer has not trained yet, so eval mode uses running_mean 0 and "
+            "running_var 1 (see the pitfall below). Train a few steps and watch the eval "
+            "numbers change."
+        )
         if layer.num_batches_tracked == 0
         else ""
-    )
-    st.markdown(
-        "### The same example in two different batches\n\n"
-        f"Take one example, **x = {num(x0)}** (one spread above the current data mean), and put "
-        f"it into {mates}. Normalise both with copies of the layer above (`layer.copy()`: "
-        "this does not change it)." + untrained
     )
     batches = {
         "A": np.vstack(
@@ -801,55 +839,59 @@ def two_batches(layer: vizlib.BatchNorm, settings: dict) -> None:
             [[[x0]], other_examples(settings["seed"], 2, size, data_mean, settings["spread"])]
         ),  # (n, 1)
     }
-    results: dict[tuple[str, str], float | str] = {}
-    columns = st.columns(2, border=True)
-    for (name, batch), column in zip(batches.items(), columns, strict=True):
-        with column:
-            shown = ", ".join(num(v, 2) for v in batch[:10, 0]) + (" …" if size > 10 else "")
-            head = (
-                f"**Batch {name}** (n = {size}): x = {num(x0)} is its first example  \n"
-                f":small[values: {shown}]"
-            )
-            train_layer = layer.copy().train()
+
+    def formula(s: vizlib.BatchNormStats, y: float) -> str:
+        return (
+            f"({num(x0)} − {paren(s.mean_used[0])}) / √({num(s.var_used[0])} + "
+            f"{eps_text(s.eps)}) × {num(s.weight[0])} + {num(s.bias[0])} = **{num(y)}**"
+        )
+
+    results: dict[tuple[str, str], float | None] = {}
+    cells: dict[str, list[str]] = {}  # batch name -> its column of the table
+    errors: dict[str, str] = {}  # mode -> vizlib's message (the same for both batches)
+    for name, batch in batches.items():
+        shown = ", ".join(num(v, 2) for v in batch[:10, 0]) + (" …" if size > 10 else "")
+        column = [shown]
+        for mode in ("train", "eval"):
+            probe = layer.copy().train() if mode == "train" else layer.copy().eval()
             try:
-                y_train = float(train_layer(batch)[0, 0])
-            except ValueError as exc:
-                st.markdown(head)
-                st.error(f"Train mode: {exc}")
-                results[("train", name)] = "refused"
-            else:
-                s = train_layer.last_stats
-                results[("train", name)] = y_train
-                st.markdown(
-                    f"{head}\n\n"
-                    f"**Train mode** (this batch's statistics): batch mean {num(s.mean_used[0])}, "
-                    f"biased var {num(s.var_used[0])}\n\n"
-                    f"y = ({num(x0)} − {paren(s.mean_used[0])}) / √({num(s.var_used[0])} + "
-                    f"{eps_text(s.eps)}) × {num(s.weight[0])} + {num(s.bias[0])} = "
-                    f"**{num(y_train)}**"
-                )
-                st.metric(f"train mode · batch {name}", num(y_train))
-            eval_layer = layer.copy().eval()
-            try:
-                y_eval = float(eval_layer(batch)[0, 0])
-            except ValueError as exc:  # running_var 0 with eps 0
-                st.error(f"Eval mode: {exc}")
-                results[("eval", name)] = "refused"
+                y = float(probe(batch)[0, 0])  # x0 is the first example
+            except ValueError as exc:  # train: one value per channel; eval: var 0, eps 0
+                errors[mode] = str(exc)
+                results[(mode, name)] = None
+                column += ["—", "refused (see the message below)"]
                 continue
-            s = eval_layer.last_stats
-            results[("eval", name)] = y_eval
-            st.markdown(
-                f"**Eval mode** (running statistics): running_mean {num(s.mean_used[0])}, "
-                f"running_var {num(s.var_used[0])}\n\n"
-                f"y = ({num(x0)} − {paren(s.mean_used[0])}) / √({num(s.var_used[0])} + "
-                f"{eps_text(s.eps)}) × {num(s.weight[0])} + {num(s.bias[0])} = **{num(y_eval)}**"
-            )
-            st.metric(f"eval mode · batch {name}", num(y_eval))
+            s = probe.last_stats
+            results[(mode, name)] = y
+            column += [f"{num(s.mean_used[0])}, {num(s.var_used[0])}", formula(s, y)]
+        cells[name] = column
+    labels = [
+        "its n values (x first)",
+        "**train mode**: this batch's mean, biased var",
+        "**train mode**: y",
+        "**eval mode**: running_mean, running_var",
+        "**eval mode**: y",
+    ]
+    table = "\n".join(
+        [f"| | Batch A (n = {size}) | Batch B (n = {size}) |", "| :--- | :--- | :--- |"]
+        + [
+            f"| {label} | {a} | {b} |"
+            for label, a, b in zip(labels, cells["A"], cells["B"], strict=True)
+        ]
+    )
+    st.markdown(
+        "### The same example in two different batches\n\n"
+        f"Take one example, **x = {num(x0)}** (one spread above the current data mean), and put "
+        f"it into {mates}. Normalise both with copies of the layer above (`layer.copy()`: "
+        f"this does not change it).{untrained}\n\n{table}"
+    )
+    for mode, message in errors.items():
+        st.error(f"{mode.capitalize()} mode: {message}")
     ta, tb = results[("train", "A")], results[("train", "B")]
     ea, eb = results[("eval", "A")], results[("eval", "B")]
-    if not (isinstance(ea, float) and isinstance(eb, float)):
+    if ea is None or eb is None:
         return
-    if isinstance(ta, float) and isinstance(tb, float):
+    if ta is not None and tb is not None:
         st.success(
             f"Train mode: **{num(ta)}** in batch A but **{num(tb)}** in batch B — the same "
             "example's output depends on which other examples share its batch. "
@@ -1061,14 +1103,10 @@ def image_batchnorm(
 MAP_WIDTH = 300  # three maps and the gaps between them fit the main column
 
 
-def show_map(container, values: np.ndarray, title: str, *, vlim: float | None = None) -> None:
-    """A map with its colour bar, as :func:`ui.panels.show_map` draws it, at ``MAP_WIDTH``.
-
-    ``show_map`` stretches a picture to its container's width; in a horizontal
-    container that is the whole row, so the picture is sent here at a fixed width.
-    """
-    pic, caption, alt = panels.map_figure(values, title, vlim=vlim)
-    panels.show_pictures(container, [pic.png], [caption], width=MAP_WIDTH, alts=[alt])
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def montage_png(batch_key: tuple, chosen: int, _crops: np.ndarray) -> bytes:
+    """PNG of :func:`montage` (cached): ``batch_key`` names the batch ``_crops`` (N, S, S)."""
+    return render.picture_of_image(montage(_crops, chosen), max_side=1600).png
 
 
 def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
@@ -1091,27 +1129,32 @@ def montage(crops: np.ndarray, chosen: int, gap: int = 4) -> np.ndarray:
 @st.fragment
 def part_images() -> None:
     share.write_to_url()  # a fragment rerun keeps the link up to date
-    presentation.section(
-        "3 · On images: BatchNorm2d over feature maps",
-        "After a convolution, each **channel** (one filter's feature map) is one feature. "
-        "BatchNorm2d computes **one mean and one variance per channel over (N, H, W)**: every "
-        "pixel of every image in the batch counts as an example. The batch here is N pictures "
-        "(augmented copies of the current image — random crops, flips and brightness changes — "
-        "or the current image with the other sample photos), each convolved with a few "
-        "filters: a batch of feature maps of shape (N, C, H, W).",
+    # "---": the divider between the parts, in the part's first markdown (one element).
+    st.markdown(
+        "---\n\n## 3 · On images: BatchNorm2d over feature maps"
+        + presentation.prose_text(
+            "\n\nAfter a convolution, each **channel** (one filter's feature map) is one "
+            "feature. BatchNorm2d computes **one mean and one variance per channel over "
+            "(N, H, W)**: every pixel of every image in the batch counts as an example. The "
+            "batch here is N pictures (augmented copies of the current image — random crops, "
+            "flips and brightness changes — or the current image with the other sample "
+            "photos), each convolved with a few filters: a batch of feature maps of shape "
+            "(N, C, H, W)."
+        )
     )
     image = current_image()
     source = st.radio("Batch", BATCH_SOURCES, horizontal=True, key="bn.i.source")
     photos = source == BATCH_SOURCES[1]
-    # Two rows of controls as horizontal containers (they wrap when narrow): no columns.
-    batch_row = st.container(horizontal=True)
-    slugs = batch_row.multiselect(
+    # The batch's and the view's controls in ONE wrapping row (a horizontal container).
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    slugs = row.multiselect(
         "Filters (one channel each)",
         IMAGE_FILTERS,
         default=["box_blur_3", "vertical_edge", "edge_detector"],
         format_func=lambda s: vizlib.KERNELS[s].name,
         key="bn.i.filters",
         max_selections=4,
+        width=420,
     )
     if not slugs:
         st.warning("Choose at least one filter: still using the last choice.")
@@ -1119,51 +1162,43 @@ def part_images() -> None:
     st.session_state["bn.i.filters_valid"] = list(slugs)
     if photos:
         n = 1 + sum(not image.key.startswith(f"sample:{s.key}:") for s in vizlib.sample_images())
-        batch_row.markdown(f"N = **{n}** photos in the batch")
+        row.markdown(f"N = **{n}** photos in the batch", width="content")
     else:
-        n = batch_row.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N", width=240)
-    k = batch_row.slider(
+        n = row.slider("N (images in the batch)", 2, 16, 8, key="bn.i.N", width=220)
+    k = row.slider(
         "training batches before eval",
         0,
         50,
         20,
         key="bn.i.K",
         help="The running statistics come from this many earlier batches. 0 = a fresh layer.",
-        width=240,
+        width=220,
     )
-    view_row = st.container(horizontal=True, vertical_alignment="center")
-    flip = view_row.checkbox("random flips", True, key="bn.i.flip")
-    bright = view_row.checkbox(
+    flip = row.checkbox("random flips", True, key="bn.i.flip")
+    bright = row.checkbox(
         "random brightness",
         True,
         key="bn.i.bright",
         help="Each image is multiplied by its own random factor between 0.5 and 1.5.",
     )
-    seed = view_row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.i.seed")
+    seed = row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.i.seed", width=160)
     clamp_state("bn.i.example", 1, n, 1)
     example = (
-        view_row.number_input("Image of the batch to show", 1, n, step=1, key="bn.i.example") - 1
+        row.number_input("Image of the batch to show", 1, n, step=1, key="bn.i.example", width=220)
+        - 1
     )
     clamp_state("bn.i.channel", 0, len(slugs) - 1, 0)
-    channel = view_row.selectbox(
+    channel = row.selectbox(
         "Channel to show",
         range(len(slugs)),
         format_func=lambda c: f"{c}: {vizlib.KERNELS[slugs[c]].name}",
         key="bn.i.channel",
+        width=220,
     )
 
+    batch_key = (image.key, source, n, k, int(seed), tuple(slugs), (flip, bright), image.label)
     try:
-        result = image_batchnorm(
-            image.key,
-            source,
-            n,
-            k,
-            int(seed),
-            tuple(slugs),
-            (flip, bright),
-            image.label,
-            image.gray,
-        )
+        result = image_batchnorm(*batch_key, image.gray)
     except (ValueError, TypeError) as exc:
         st.error(f"Could not build the batch: {exc}")
         return
@@ -1171,9 +1206,7 @@ def part_images() -> None:
     ts, es = result["train_stats"], result["eval_stats"]
     _, cc, hh, ww = maps.shape
     factors = ", ".join(f"×{f:.2f}" for f in result["factors"])
-    panels.show_image(
-        st,
-        montage(crops, example),
+    caption = (
         (
             f"The batch: N = {n} augmented crops of {image.label}"
             if not photos
@@ -1181,9 +1214,33 @@ def part_images() -> None:
         )
         + f", each {hh}×{ww}, image {example + 1} framed"
         + (f"; brightness {factors}" if bright else "")
-        + f"; shown scaled by the batch's largest value {num(crops.max(), 3)}",
-        max_side=1600,
+        + f"; shown scaled by the batch's largest value {num(crops.max(), 3)}"
     )
+    panels.show_png(st, montage_png(batch_key, example, crops), caption)
+
+    # The three maps as ONE picture list; each caption starts with what the map is:
+    # before, train mode, eval mode. Train and eval share one colour scale.
+    x_map = maps[example, channel]  # (H, W)
+    y_t, y_e = result["y_train"][example, channel], result["y_eval"][example, channel]
+    lim = panels.color_limit(np.stack([y_t, y_e]))  # one scale for both (boost: 99th pct)
+    pictures = [
+        panels.map_figure(
+            x_map,
+            "Before batch norm (the filter's feature map) x: "
+            f"image {example + 1}, channel {channel}",
+        ),
+        panels.map_figure(y_t, "Train mode (this batch's mean and variance) y", vlim=lim),
+        panels.map_figure(y_e, "Eval mode (the running mean and variance) y", vlim=lim),
+    ]
+    panels.show_pictures(
+        st,
+        [pic.png for pic, _, _ in pictures],
+        [caption for _, caption, _ in pictures],
+        width=MAP_WIDTH,
+        alts=[alt for _, _, alt in pictures],
+        margin=6,
+    )
+
     names = [vizlib.KERNELS[s].name for s in slugs]
     table = md.table(
         [
@@ -1213,31 +1270,16 @@ def part_images() -> None:
             "their starting values (mean 0, variance 1): running averages need many batches "
             "to forget where they started."
         )
-    # The shapes, the per-channel statistics and what the running ones carry: one element.
+    r, c = hh // 2, ww // 2
+    x = float(x_map[r, c])
+    # The shapes, the per-channel statistics, what the running ones carry and the centre
+    # pixel worked out in both modes: one element.
     st.markdown(
         f"Convolved with {cc} filter(s) (padding 1): feature maps **(N, C, H, W) = "
         f"({n}, {cc}, {hh}, {ww})**. Each channel's statistics pool N·H·W = "
-        f"{n}·{hh}·{ww} = **{ts.count:,}** values.\n\n{table}\n\n:small[{note}]"
-    )
-
-    x_map = maps[example, channel]  # (H, W)
-    y_t, y_e = result["y_train"][example, channel], result["y_eval"][example, channel]
-    lim = panels.color_limit(np.stack([y_t, y_e]))  # one scale for both (boost: 99th pct)
-    # Three maps side by side in a horizontal container (no columns); each caption starts
-    # with what the map is: before, train mode, eval mode.
-    row = st.container(horizontal=True)
-    show_map(
-        row,
-        x_map,
-        f"Before batch norm (the filter's feature map) x: image {example + 1}, channel {channel}",
-    )
-    show_map(row, y_t, "Train mode (this batch's mean and variance) y", vlim=lim)
-    show_map(row, y_e, "Eval mode (the running mean and variance) y", vlim=lim)
-
-    r, c = hh // 2, ww // 2
-    x = float(x_map[r, c])
-    st.markdown(
-        f"At the centre pixel ({r}, {c}): x = {num(x)}.\n\n"
+        f"{n}·{hh}·{ww} = **{ts.count:,}** values.\n\n{table}\n\n{presentation.note(note)}\n\n"
+        f"At the centre pixel ({r}, {c}) of image {example + 1}, channel {channel}: "
+        f"x = {num(x)}.\n\n"
         f"- Train: y = ({num(x)} − {paren(ts.mean_used[channel])}) / "
         f"√({num(ts.var_used[channel])} + {eps_text(ts.eps)}) × {num(ts.weight[channel])} + "
         f"{num(ts.bias[channel])} = **{num(y_t[r, c])}**\n"
@@ -1277,7 +1319,5 @@ def part_images() -> None:
 # Each part is a fragment: a control inside one part reruns only that part (the page is
 # long, and the browser redraws what a rerun sends). A new image in the sidebar reruns all.
 part_mxn()
-st.divider()
 part_train_eval()
-st.divider()
 part_images()

@@ -23,9 +23,37 @@ def value(text: str) -> float:
     return float(text.replace("−", "-").replace(",", ""))
 
 
-def metric(at, label: str) -> str:
-    found = [m.value for m in at.metric if m.label == label]
-    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+def state(at, label: str) -> str:
+    """A cell of part 2's table of the layer's state ("num_batches_tracked", "running_mean"…)."""
+    return md_table(at, "num_batches_tracked")[label][0]
+
+
+def two_batches(at) -> dict[tuple[str, str], str]:
+    """Part 2's two-batch table: (row label, "A" or "B") -> cell text.
+
+    The y rows end with the result in bold ("… = **1.1107**"), or say "refused".
+    """
+    text = "\n".join(m.value for m in at.markdown).splitlines()
+    start = next(k for k, t in enumerate(text) if t.startswith("| | Batch A"))
+    cells = {}
+    for t in text[start + 2 :]:
+        if not t.startswith("|"):
+            break
+        label, a, b = (c.strip() for c in t.strip().strip("|").split(" | "))
+        label = label.replace("**", "")
+        cells[(label, "A")], cells[(label, "B")] = a, b
+    return cells
+
+
+def bold_result(cell: str) -> float:
+    """The number in bold at the end of a worked formula ("… = **1.1107**")."""
+    return value(cell.split("**")[-2])
+
+
+def shown_table(at, corner: str):
+    """The st.dataframe whose index is named ``corner`` ("x (input)" or "y (output)")."""
+    found = [d.value for d in at.dataframe if d.value.index.name == corner]
+    assert found, f"no table {corner!r}; have {[d.value.index.name for d in at.dataframe]}"
     return found[0]
 
 
@@ -43,7 +71,8 @@ def md_table(at, first_header: str) -> dict[str, list[str]]:
     Cells are unescaped (``ui.md.table`` escapes markdown characters with ``\\``).
     """
     text = "\n".join(m.value for m in at.markdown).splitlines()
-    start = max(k for k, t in enumerate(text) if t.startswith(f"| {first_header} |"))
+    unescaped = [re.sub(r"\\(.)", r"\1", t) for t in text]  # ui.md escapes "_" too
+    start = max(k for k, t in enumerate(unescaped) if t.startswith(f"| {first_header} |"))
     rows = []
     for t in text[start:]:
         if not t.startswith("|"):
@@ -69,7 +98,7 @@ def page(app):
 
 def test_formula_numbers_are_vizlibs(page):
     # The input table on the page, and the same table rebuilt from the seeds.
-    x = page.dataframe[2].value.to_numpy(dtype=float)  # (M=8, N=3)
+    x = shown_table(page, "x (input)").to_numpy(dtype=float)  # (M=8, N=3)
     means, spreads = [170.0, 70.0, 35.0], [10.0, 15.0, 12.0]
     rebuilt = np.stack(
         [np.random.default_rng([0, j]).normal(means[j], spreads[j], 8) for j in range(3)], axis=1
@@ -79,6 +108,21 @@ def test_formula_numbers_are_vizlibs(page):
     bn = vizlib.BatchNorm(3)
     y = bn(x)
     stats = bn.last_stats
+    np.testing.assert_allclose(shown_table(page, "y (output)").to_numpy(dtype=float), y, atol=1e-12)
+    # The per-feature statistics and the check, as the page's markdown table.
+    table = md_table(page, " ")
+    assert table[""] == ["E[x] (mean)", "Var[x] (÷ M)", "√(Var[x] + ε)", "mean of y", "std of y"]
+    for name, mean, var in zip(
+        ["height (cm)", "weight (kg)", "age (years)"],
+        stats.batch_mean,
+        stats.batch_var,
+        strict=True,
+    ):
+        column = [value(c) for c in table[name]]
+        assert column[0] == pytest.approx(mean, abs=TOL)
+        assert column[1] == pytest.approx(var, abs=TOL)
+        assert column[2] == pytest.approx(math.sqrt(var + stats.eps), abs=TOL)
+        assert column[3:] == [0.0, 1.0]  # mean β = 0, std γ = 1 (to 4 decimals)
     text = line_starting(page, "As text: y =")
     numbers = [value(t) for t in re.findall(r"−?\d+(?:\.\d+)?(?:e[-+]?\d+)?", text)]
     # y = (x − mean) / √(var + eps) × γ + β = (x − mean) / root × γ + β = **y**
@@ -105,17 +149,22 @@ def test_train_k_steps_running_mean_matches_vizlib(page):
     bn = vizlib.BatchNorm(1, momentum=0.1)
     for step in range(1, 11):
         bn(stream_batch(0, step, 16))
-    assert metric(page, "num_batches_tracked") == "10"
-    assert value(metric(page, "running_mean")) == pytest.approx(bn.running_mean[0], abs=TOL)
-    assert value(metric(page, "running_var")) == pytest.approx(bn.running_var[0], abs=TOL)
+    assert state(page, "num_batches_tracked") == "10"
+    assert value(state(page, "running_mean")) == pytest.approx(bn.running_mean[0], abs=TOL)
+    assert value(state(page, "running_var")) == pytest.approx(bn.running_var[0], abs=TOL)
+    s = bn.last_stats
+    assert value(state(page, "last batch mean")) == pytest.approx(s.batch_mean[0], abs=TOL)
+    assert value(state(page, "last batch var (÷(n−1))")) == pytest.approx(
+        s.batch_var_unbiased[0], abs=TOL
+    )
 
     # Same actions again continue the same stream: steps 11..15.
     page.slider(key="bn.t.k").set_value(5).run()
     page.button(key="bn.t.train_k").click().run()
     for step in range(11, 16):
         bn(stream_batch(0, step, 16))
-    assert metric(page, "num_batches_tracked") == "15"
-    assert value(metric(page, "running_mean")) == pytest.approx(bn.running_mean[0], abs=TOL)
+    assert state(page, "num_batches_tracked") == "15"
+    assert value(state(page, "running_mean")) == pytest.approx(bn.running_mean[0], abs=TOL)
 
     # The last update is explained with the biased and the unbiased variance.
     s = bn.last_stats
@@ -124,17 +173,17 @@ def test_train_k_steps_running_mean_matches_vizlib(page):
     assert f"{s.batch_var_unbiased[0]:.4f}".rstrip("0") in explained
 
     page.button(key="bn.t.reset").click().run()
-    assert metric(page, "num_batches_tracked") == "0"
-    assert metric(page, "running_mean") == "0" and metric(page, "running_var") == "1"
+    assert state(page, "num_batches_tracked") == "0"
+    assert state(page, "running_mean") == "0" and state(page, "running_var") == "1"
+    assert state(page, "last batch mean") == "—"
 
 
 def test_same_example_two_batches_train_differs_eval_matches(page):
     page.button(key="bn.t.train_k").click().run()
     no_exceptions(page)
-    train_a = value(metric(page, "train mode · batch A"))
-    train_b = value(metric(page, "train mode · batch B"))
-    eval_a = value(metric(page, "eval mode · batch A"))
-    eval_b = value(metric(page, "eval mode · batch B"))
+    cells = two_batches(page)
+    train_a, train_b = (bold_result(cells[("train mode: y", b)]) for b in "AB")
+    eval_a, eval_b = (bold_result(cells[("eval mode: y", b)]) for b in "AB")
     assert train_a != train_b
     assert eval_a == eval_b
 
@@ -151,8 +200,20 @@ def test_same_example_two_batches_train_differs_eval_matches(page):
     assert train_a == pytest.approx(bn.copy().train()(batches["A"])[0, 0], abs=TOL)
     assert train_b == pytest.approx(bn.copy().train()(batches["B"])[0, 0], abs=TOL)
     assert eval_a == pytest.approx(bn.copy().eval()(batches["A"])[0, 0], abs=TOL)
+    # The statistics each mode used, written beside the formulas.
+    for name in "AB":
+        trained = bn.copy().train()
+        trained(batches[name])
+        mean, var = (
+            value(t) for t in cells[("train mode: this batch's mean, biased var", name)].split(", ")
+        )
+        assert mean == pytest.approx(trained.last_stats.batch_mean[0], abs=TOL)
+        assert var == pytest.approx(trained.last_stats.batch_var[0], abs=TOL)
+        running = cells[("eval mode: running_mean, running_var", name)].split(", ")
+        assert value(running[0]) == pytest.approx(bn.running_mean[0], abs=TOL)
+        assert value(running[1]) == pytest.approx(bn.running_var[0], abs=TOL)
     # Showing the comparison did not change the layer.
-    assert metric(page, "num_batches_tracked") == "10"
+    assert state(page, "num_batches_tracked") == "10"
 
 
 def test_batch_size_one_train_refuses_eval_works(page):
@@ -161,11 +222,13 @@ def test_batch_size_one_train_refuses_eval_works(page):
     no_exceptions(page)
     errors = " ".join(e.value for e in page.error)
     assert "Expected more than 1 value per channel when training" in errors
-    assert metric(page, "num_batches_tracked") == "0"
+    assert state(page, "num_batches_tracked") == "0"
     # Eval mode still normalises the single example with the running statistics.
-    eval_a = value(metric(page, "eval mode · batch A"))
+    cells = two_batches(page)
+    eval_a = bold_result(cells[("eval mode: y", "A")])
     assert eval_a == pytest.approx((5.0 + 2.0) / math.sqrt(1 + 1e-5), abs=TOL)
-    assert not [m for m in page.metric if m.label.startswith("train mode")]
+    assert cells[("train mode: y", "A")].startswith("refused")
+    assert cells[("train mode: y", "B")].startswith("refused")
 
 
 def test_cumulative_momentum_none_is_the_mean_of_batch_means(page):
@@ -173,7 +236,7 @@ def test_cumulative_momentum_none_is_the_mean_of_batch_means(page):
     page.button(key="bn.t.train_k").click().run()
     no_exceptions(page)
     batch_means = [stream_batch(0, step, 16).mean() for step in range(1, 11)]
-    assert value(metric(page, "running_mean")) == pytest.approx(np.mean(batch_means), abs=TOL)
+    assert value(state(page, "running_mean")) == pytest.approx(np.mean(batch_means), abs=TOL)
 
 
 def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
@@ -181,7 +244,7 @@ def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
     page.slider(key="bn.m.M").set_value(1).run()
     no_exceptions(page)
     assert any("Expected more than 1 value" in e.value for e in page.error)
-    assert metric(page, "num_batches_tracked") == "0"
+    assert state(page, "num_batches_tracked") == "0"
 
     # A constant feature with eps = 0 divides by zero: vizlib says so.
     page.slider(key="bn.m.M").set_value(8).run()
@@ -204,7 +267,7 @@ def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
 
     # An emptied cell keeps the last valid value, with a warning.
     page.select_slider(key="bn.m.eps").set_value(1e-5).run()
-    page.session_state["bn.m.affine"] = {
+    page.session_state["bn.m.dist"] = {
         "edited_rows": {0: {"γ": None}},
         "added_rows": [],
         "deleted_rows": [],
@@ -217,7 +280,7 @@ def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
 def test_image_sources(page):
     page.radio(key="bn.m.source").set_value("Pixels of the current image").run()
     no_exceptions(page)
-    x = page.dataframe[1].value.to_numpy(dtype=float)  # (M, N) filter responses
+    x = shown_table(page, "x (input)").to_numpy(dtype=float)  # (M, N) filter responses
     y = vizlib.BatchNorm(x.shape[1])(x)
     text = line_starting(page, "As text: y =")
     assert value(text.split("**")[-2]) == pytest.approx(y[0, 0], abs=TOL)

@@ -153,25 +153,67 @@ def test_png_and_jpeg_uploads_change_the_feature_map(conv, tmp_path):
     screenshot(page, "interaction-upload-jpeg")
 
 
-def _metric(page, label: str) -> str:
-    box = page.get_by_test_id("stMetric").filter(has_text=label).first
-    return shown_text(box.get_by_test_id("stMetricValue"))
+def _bn_cell(page, has_text: str, column: str, row: str | None = None) -> str:
+    """A cell of the batch-norm page's markdown table holding ``has_text``: the column whose
+    header starts with ``column``, the row whose first cell starts with ``row`` (None: the
+    first row)."""
+    table = page.locator("table").filter(has_text=has_text).first
+    shown_text(table)
+    return table.evaluate(
+        """(t, [row, column]) => {
+            const heads = [...t.querySelectorAll('thead th')].map(h => h.innerText.trim());
+            const c = heads.findIndex(h => h.startsWith(column));
+            const rows = [...t.querySelectorAll('tbody tr')];
+            const r = row === null ? rows[0]
+                : rows.find(tr => tr.cells[0].innerText.trim().startsWith(row));
+            return r && c >= 0 ? r.cells[c].innerText.trim() : '';
+        }""",
+        [row, column],
+    )
+
+
+def _bn_y(page, mode: str, batch: str) -> float:
+    """The result of the two-batch table's worked formula ("… = 1.1107"), or NaN if refused."""
+    text = _bn_cell(page, "Batch A", f"Batch {batch}", f"{mode} mode: y")
+    return _bn_number(text.rsplit("= ", 1)[-1]) if "= " in text else float("nan")
+
+
+def _bn_number(text: str) -> float:
+    return float(text.replace("−", "-"))
 
 
 def test_batchnorm_switches_between_train_and_eval(page, server_url):
+    """Train and eval mode on one example in two batches, before and after 10 training
+    steps, against vizlib.BatchNorm run on the page's documented seeds."""
+    tol = 6e-5  # the page shows 4 decimals
+    x0 = 5.0 + 2.0  # the default data mean plus one spread
+    batches = {
+        name: np.vstack(
+            [[[x0]], np.random.default_rng([0, 1_000_000 + k]).normal(5.0, 2.0, (15, 1))]
+        )
+        for k, name in ((1, "A"), (2, "B"))
+    }  # (16, 1) each: the followed example, then its batch-mates
+    bn = vizlib.BatchNorm(1)
     open_page(page, server_url, "batchnorm")
-    assert _metric(page, "num_batches_tracked") == "0"
-    train_a, eval_a = _metric(page, "train mode · batch A"), _metric(page, "eval mode · batch A")
-    train_b, eval_b = _metric(page, "train mode · batch B"), _metric(page, "eval mode · batch B")
+    state = "num_batches_tracked"
+    assert _bn_cell(page, state, state) == "0"
+    train_a, eval_a = _bn_y(page, "train", "A"), _bn_y(page, "eval", "A")
+    train_b, eval_b = _bn_y(page, "train", "B"), _bn_y(page, "eval", "B")
     assert train_a != train_b  # train mode: the output depends on the batch
     assert eval_a == eval_b  # eval mode: one output, whatever the batch
+    assert train_a == pytest.approx(bn.copy().train()(batches["A"])[0, 0], abs=tol)
+    assert eval_a == pytest.approx(bn.copy().eval()(batches["A"])[0, 0], abs=tol)
 
     page.get_by_role("button", name="Train 10 steps").click()
-    wait_until(page, lambda: _metric(page, "num_batches_tracked") == "10", what="10 steps")
+    wait_until(page, lambda: _bn_cell(page, state, state) == "10", what="10 steps")
+    for step in range(1, 11):  # the page's stream: batch `step` from default_rng([0, step])
+        bn(np.random.default_rng([0, step]).normal(5.0, 2.0, (16, 1)))
+    running_mean = _bn_number(_bn_cell(page, state, "running_mean"))
+    assert running_mean == pytest.approx(bn.running_mean[0], abs=tol)
     # train mode uses this batch's statistics: unchanged; eval mode uses the running ones
-    assert _metric(page, "train mode · batch A") == train_a
-    new_eval = _metric(page, "eval mode · batch A")
-    assert new_eval != eval_a and new_eval == _metric(page, "eval mode · batch B")
-    assert _metric(page, "running_mean") != "0"
+    assert _bn_y(page, "train", "A") == train_a
+    new_eval = _bn_y(page, "eval", "A")
+    assert new_eval != eval_a and new_eval == _bn_y(page, "eval", "B")
+    assert new_eval == pytest.approx(bn.copy().eval()(batches["A"])[0, 0], abs=tol)
     assert exception_count(page) == 0
     wait_idle(page)
