@@ -544,11 +544,14 @@ def part_train_eval() -> None:
         )
 
     # The data and the layer's settings in ONE wrapping row (a horizontal container): it
-    # costs the browser a fraction of rows of columns on every rerun.
+    # costs the browser a fraction of rows of columns on every rerun. Fixed widths: the
+    # data's five fill a line of the main column, the layer's three wrap together.
     row = st.container(horizontal=True, vertical_alignment="bottom")
-    size = row.slider("Batch size n", 1, 256, 16, key="bn.t.size")
-    mean = row.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean")
-    spread = row.number_input("Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread")
+    size = row.slider("Batch size n", 1, 256, 16, key="bn.t.size", width=220)
+    mean = row.number_input("Data mean", -100.0, 100.0, 5.0, step=0.5, key="bn.t.mean", width=160)
+    spread = row.number_input(
+        "Data spread (std)", 0.0, 50.0, 2.0, step=0.25, key="bn.t.spread", width=160
+    )
     drift = row.number_input(
         "Drift of the mean per step",
         -5.0,
@@ -557,8 +560,9 @@ def part_train_eval() -> None:
         step=0.05,
         key="bn.t.drift",
         help="Makes the data's mean move while you train (e.g. lighting changing over time).",
+        width=160,
     )
-    seed = row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed")
+    seed = row.number_input("Seed", 0, 10_000, 0, step=1, key="bn.t.seed", width=160)
     momentum = row.slider(
         "momentum m",
         0.0,
@@ -570,6 +574,7 @@ def part_train_eval() -> None:
         # session state before this rerun draws anything
         disabled=bool(st.session_state.get("bn.t.cumulative", False)),
         help="Weight of the newest batch in the running averages (PyTorch's default 0.1).",
+        width=320,
     )
     cumulative = row.checkbox(
         "momentum=None (cumulative)",
@@ -578,7 +583,7 @@ def part_train_eval() -> None:
         help="running = average of every batch so far: the factor is 1 / num_batches_tracked.",
     )
     eps = row.select_slider(
-        "ε (eps)", EPS_CHOICES, value=1e-5, format_func=eps_text, key="bn.t.eps"
+        "ε (eps)", EPS_CHOICES, value=1e-5, format_func=eps_text, key="bn.t.eps", width=320
     )
     settings = {
         "seed": int(seed),
