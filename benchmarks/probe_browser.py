@@ -46,10 +46,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server(port: int, pin: bool) -> subprocess.Popen:
+def _server(port: int, pin: bool, options: tuple[str, ...] = ()) -> subprocess.Popen:
+    """Start ``streamlit run app.py`` on ``port``; ``options``: extra ``--section.name=value``."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
     cmd += ["--server.headless=true", "--server.address=127.0.0.1", f"--server.port={port}"]
-    cmd += ["--browser.gatherUsageStats=false", "--server.fileWatcherType=none"]
+    cmd += ["--browser.gatherUsageStats=false", "--server.fileWatcherType=none", *options]
     return subprocess.Popen(
         (["taskset", "-c", "0"] if pin else []) + cmd,
         cwd=ROOT,
