@@ -619,12 +619,15 @@ class Player {
     const S = this.S;
     const side = (p) => Math.max(p.cells.length, p.cells[0].length);
     const kmax = Math.max(...S.frames[0].panels.map(side));
-    // The sizes that fitted last time usually fit again (same width, same shapes):
-    // one build instead of a shrinking loop of forced layouts.
+    // Sizes that fitted before fit again (same width, same shapes): one build instead
+    // of a shrinking loop of forced layouts. Remembered per shape, so switching back and
+    // forth (stride 1 and 2, a 3×3 and a 5×5 kernel) measures each layout only once.
     const shape = [this.root.clientWidth, kmax, S.panels.length, S.input.rows, S.input.cols,
                    S.output.rows, S.output.cols].join();
-    if (this.fitted && this.fitted.shape === shape) {
-      this.build(this.fitted.vsize, this.fitted.ps);
+    this.fitted = this.fitted || new Map();
+    const known = this.fitted.get(shape);
+    if (known) {
+      this.build(known.vsize, known.ps);
       return;
     }
     let vsize = 300, ps = Math.min(56, Math.max(20, Math.floor(420 / kmax)));
@@ -639,7 +642,8 @@ class Player {
       vsize = 300; ps = Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax))));
       this.build(vsize, ps);
     }
-    this.fitted = {shape, vsize, ps};
+    if (this.fitted.size > 64) this.fitted.clear();
+    this.fitted.set(shape, {vsize, ps});
   }
 
   highlight(view, taps) {
