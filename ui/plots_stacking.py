@@ -27,6 +27,7 @@ __all__ = [
     "histogram_rows",
     "histogram_spec",
     "receptive_field_png",
+    "scale_text",
     "show_input",
     "show_stage_maps",
 ]
@@ -71,6 +72,33 @@ MAP_WIDTH = 220
 PICTURE_GAP = 5
 
 
+def scale_text(maps: np.ndarray, *, shown: int, boost: bool | None = None) -> str:
+    """What the colours of a stage's maps mean: the shared limits, saturation, channels shown.
+
+    The text :func:`show_stage_maps` captions the maps with (a page may put it
+    into its own markdown instead: ``show_stage_maps(..., caption=False)``).
+    """
+    c = maps.shape[0]
+    lim = panels.color_limit(maps, boost=boost)
+    low, high = bool(np.min(maps) < -lim), bool(np.max(maps) > lim)
+    n = min(shown, c)
+    more = f" Showing {n} of {c} channels (all {c} are computed)." if n < c else ""
+    left = ("≤ " if low else "") + format_number(-lim)
+    right = ("≥ " if high else "") + format_number(lim)
+    saturate = ""
+    if low or high:
+        top = float(np.max(np.abs(maps)))
+        saturate = (
+            f" Colours saturate beyond ±{format_number(lim)} ({panels.BOOST_PERCENTILE:g}th "
+            f"percentile of |value| over this stage, boosted contrast); the max |value| is "
+            f"{format_number(top)}."
+        )
+    return (
+        f"Colour scale for all channels of this stage (the bar under each map): {left} (blue) "
+        f"← 0 (white) → {right} (red).{saturate}{more}"
+    )
+
+
 def show_stage_maps(
     container,
     stage_digest: str,
@@ -80,14 +108,17 @@ def show_stage_maps(
     shown: int,
     boost: bool | None = None,
     width: int = MAP_WIDTH,
+    caption: bool = True,
 ) -> None:
     """Draw the first ``shown`` channels of (C, H, W) ``maps`` on one colour scale.
 
     Two elements: ONE ``st.image`` call with the list of pictures (each map
     with the colour bar under it, a caption with its channel, shape, min and
-    max), then one caption that says what the colours mean. A list in one call
-    costs the browser about as much as one picture, a row of columns with one
-    picture each several times more, on every rerun.
+    max), then one caption that says what the colours mean (:func:`scale_text`;
+    ``caption=False`` leaves it to the page, which can merge it into its own
+    markdown and save an element). A list in one call costs the browser about
+    as much as one picture, a row of columns with one picture each several
+    times more, on every rerun.
 
     The scale is symmetric about 0 (white = 0), shared by the channels of this
     stage so that their strengths compare. Its limit is ``max|value|`` over the
@@ -116,21 +147,8 @@ def show_stage_maps(
         for text in captions
     ]
     panels.show_pictures(container, pngs, captions, width=width, alts=alts, margin=PICTURE_GAP)
-    more = f" Showing {n} of {c} channels (all {c} are computed)." if n < c else ""
-    left = ("≤ " if low else "") + format_number(-lim)
-    right = ("≥ " if high else "") + format_number(lim)
-    saturate = ""
-    if low or high:
-        top = float(np.max(np.abs(maps)))
-        saturate = (
-            f" Colours saturate beyond ±{format_number(lim)} ({panels.BOOST_PERCENTILE:g}th "
-            f"percentile of |value| over this stage, boosted contrast); the max |value| is "
-            f"{format_number(top)}."
-        )
-    container.caption(
-        f"Colour scale for all channels of this stage (the bar under each map): {left} (blue) "
-        f"← 0 (white) → {right} (red).{saturate}{more}"
-    )
+    if caption:
+        container.caption(scale_text(maps, shown=shown, boost=boost))
 
 
 def show_input(container, pixels: np.ndarray, title: str, *, width: int = MAP_WIDTH) -> None:
@@ -201,7 +219,8 @@ def _histogram_layers(
 
     With ``panel``, only the rows of "bins" and "zero" whose ``panel`` field equals it.
     The rule's row in "zero" has ``inside`` 1 when 0 lies on the histogram's axis
-    (else it is filtered out, so it cannot stretch the axis to 0).
+    (else the line is transparent and sits at the first edge, so it cannot stretch
+    the axis to 0).
     """
     y = {"field": "count", "type": "quantitative", "title": "how many"}
     if short_counts:  # 100k instead of 100,000: a narrower axis beside small panels
@@ -242,17 +261,28 @@ def _histogram_layers(
             },
         },
         {
+            # Never filtered empty: a layer without rows gives Vega an infinite extent for
+            # its x field (a console warning). Where 0 is off the axis the line sits at
+            # the first edge, invisible.
             "data": {"name": "zero"},
-            "transform": [*_panel_filter(panel), {"filter": {"field": "inside", "equal": 1}}],
+            "transform": _panel_filter(panel),
             "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777777"},
-            "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+            "encoding": {
+                "x": {"field": "at", "type": "quantitative"},
+                "opacity": {"condition": {"test": "datum.inside == 1", "value": 1}, "value": 0},
+            },
         },
     ]
 
 
 def _zero_row(rows: list[dict], **extra) -> dict:
-    """The dashed line's row: at 0, drawn only where 0 lies between the first and last edge."""
-    return {**extra, "zero": 0.0, "inside": int(rows[0]["lo"] <= 0 <= rows[-1]["hi"])}
+    """The dashed line's row: drawn at 0 only where 0 lies between the first and last edge.
+
+    Elsewhere ``inside`` is 0: the line is transparent and sits at the first edge,
+    so the axis stays where the bars are.
+    """
+    inside = rows[0]["lo"] <= 0 <= rows[-1]["hi"]
+    return {**extra, "at": 0.0 if inside else rows[0]["lo"], "inside": int(inside)}
 
 
 def histogram_spec(rows: list[dict], title: str) -> dict:

@@ -47,8 +47,17 @@ def bars(spec: dict, panel: dict | None = None) -> list[dict]:
 
 
 def zero_rule(spec: dict, panel: dict | None = None) -> list[dict]:
-    """The dashed line at 0 as drawn: one row, or none when 0 is off the axis."""
-    return rows_of(spec, (panel or spec)["layer"][1])
+    """The dashed line at 0 as drawn: one row, or none when 0 is off the axis.
+
+    The layer always has its one row (an empty layer makes Vega warn "Infinite
+    extent for field"); the row is drawn only where its opacity test holds.
+    """
+    layer = (panel or spec)["layer"][1]
+    rows = rows_of(spec, layer)
+    assert len(rows) == 1  # never empty
+    test = layer["encoding"]["opacity"]["condition"]["test"]
+    assert test == "datum.inside == 1" and layer["encoding"]["opacity"]["value"] == 0
+    return [r for r in rows if r["inside"] == 1]
 
 
 def test_histogram_rows_match_numpy_and_grey_bin_holds_zero(before):
@@ -82,7 +91,7 @@ def test_before_histogram_spec_carries_the_summary(before, schema):
     validate_jsonschema(spec, schema)
     assert bars(spec) == plots_stacking.histogram_rows(before)
     assert sum(r["count"] for r in bars(spec)) == s0.total == before.size
-    assert zero_rule(spec) == [{"zero": 0.0, "inside": 1}]  # the dashed line at 0
+    assert zero_rule(spec) == [{"at": 0.0, "inside": 1}]  # the dashed line at 0
 
 
 def test_after_histograms_one_chart_with_vizlib_counts(before, schema):
@@ -114,6 +123,9 @@ def test_after_histograms_one_chart_with_vizlib_counts(before, schema):
     sigmoid = panels[2]
     assert {r["sign"] for r in bars(spec, sigmoid)} == {"positive"}
     assert zero_rule(spec, sigmoid) == []
+    # Its hidden line sits on its own axis (the first edge), not at 0 and not empty.
+    (hidden,) = rows_of(spec, sigmoid["layer"][1])
+    assert hidden == {"at": bars(spec, sigmoid)[0]["lo"], "inside": 0}
     # Only the first panel draws the shared count axis.
     y_axes = [p["layer"][0]["encoding"]["y"]["axis"] for p in panels]
     assert y_axes[0].get("labels", True) and not any(a["labels"] for a in y_axes[1:])
