@@ -16,7 +16,7 @@ import streamlit as st
 
 import vizlib
 from ui import cached, md, panels, pipeline, plots_stacking, presentation
-from ui.kernel_editor import select_kernel
+from ui.kernel_editor import load_kernel, select_kernel
 from ui.pipeline import KINDS, SOURCES, Stage
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -45,83 +45,144 @@ def percent(n: int, total: int) -> str:
 
 # --------------------------------------------------------------------------- stage controls
 
+#: A stage's widgets keep their values while another stage is being edited (not drawn).
+KEEP = {"persist_state": "session"}
+DEFAULT_KERNEL = "vertical_edge"
 
-def stage_controls(i: int, c, editors) -> Stage:
-    """Draw stage ``i``'s controls in column ``c`` (an edited kernel's editor in ``editors``)."""
+
+def settings(i: int) -> dict:
+    """Stage ``i``'s plain settings from session state (defaults on a first visit)."""
     for name, value in {**pipeline.STAGE_DEFAULTS, **pipeline.DEFAULT_STAGES[i - 1]}.items():
         st.session_state.setdefault(key(i, name), value)
-    kind = c.selectbox(f"Stage {i}", tuple(KINDS), format_func=KINDS.get, key=key(i, "kind"))
+    return {name: st.session_state[key(i, name)] for name in pipeline.STAGE_DEFAULTS}
+
+
+def stage_of(i: int) -> Stage:
+    """Stage ``i`` as set up, drawn or not; an edited kernel is its editor's last valid one."""
+    kernel = st.session_state.get(f"{key(i, 'kernel')}.valid")
+    if kernel is None:  # never edited yet (or a link that names no kernel): the preset
+        kernel = vizlib.KERNELS[DEFAULT_KERNEL].weights
+    return pipeline.stage_from_settings(settings(i), np.asarray(kernel, dtype=np.float64))
+
+
+def kernel_editor(i: int) -> None:
+    """Stage ``i``'s kernel editor (only while stage ``i`` is the one being edited).
+
+    Streamlit forgets the values of widgets it did not draw: an editor that comes
+    back (its size boxes are gone from session state) is reloaded from its last
+    valid kernel (``{key}.valid``), with the preset it showed.
+    """
+    k = key(i, "kernel")
+    kept = f"{K}.kept_preset.s{i}"
+    if f"{k}.valid" in st.session_state and f"{k}.rows" not in st.session_state:
+        st.session_state[f"{k}.preset"] = st.session_state.get(kept, DEFAULT_KERNEL)
+        load_kernel(k, st.session_state[f"{k}.valid"])
+    box = st.container(border=True, width=560)
+    select_kernel(
+        k,
+        default=DEFAULT_KERNEL,
+        label=f"Stage {i}: your kernel (one filter, used on every input channel)",
+        container=box,
+    )
+    st.session_state[kept] = st.session_state[f"{k}.preset"]
+
+
+def stage_controls(i: int) -> None:
+    """Draw the controls of stage ``i`` (the one being edited) in one wrapping row.
+
+    One row and one caption instead of a column per stage: every widget costs
+    the browser time on every rerun, and the other stages keep their settings
+    (``persist_state``) until they are edited again.
+    """
+    row = st.container(horizontal=True, gap="medium", vertical_alignment="bottom")
+    kind = row.selectbox(
+        f"Stage {i} is a",
+        tuple(KINDS),
+        format_func=KINDS.get,
+        key=key(i, "kind"),
+        width=170,
+        **KEEP,
+    )
+    note = ""
     if kind == "conv":
-        source = c.radio("Weights", tuple(SOURCES), format_func=SOURCES.get, key=key(i, "source"))
-        # One control under the other: a row of columns inside this column would cost the
-        # browser about 7 layout elements per row on every rerun.
-        stride = c.selectbox("Stride", (1, 2, 3, 4), key=key(i, "stride"))
-        padding = c.selectbox("Padding", tuple(range(6)), key=key(i, "padding"))
-        dilation = c.selectbox("Dilation", (1, 2, 3), key=key(i, "dilation"))
-        common = {"stride": stride, "padding": padding, "dilation": dilation}
+        source = row.radio(
+            "Weights",
+            tuple(SOURCES),
+            format_func=SOURCES.get,
+            key=key(i, "source"),
+            horizontal=True,
+            width="content",
+            **KEEP,
+        )
+        row.selectbox("Stride", (1, 2, 3, 4), key=key(i, "stride"), width=100, **KEEP)
+        row.selectbox("Padding", tuple(range(6)), key=key(i, "padding"), width=100, **KEEP)
+        row.selectbox("Dilation", (1, 2, 3), key=key(i, "dilation"), width=100, **KEEP)
         if source == "random":
-            filters = c.selectbox("Filters F", tuple(range(1, 17)), key=key(i, "filters"))
-            size = c.selectbox("Size", (1, 3, 5, 7), key=key(i, "size"))
-            seed = int(c.number_input("Seed", 0, 9999, step=1, key=key(i, "seed")))
-            c.caption(
+            filters = row.selectbox(
+                "Filters F", tuple(range(1, 17)), key=key(i, "filters"), width=100, **KEEP
+            )
+            size = row.selectbox("Size", (1, 3, 5, 7), key=key(i, "size"), width=100, **KEEP)
+            row.number_input("Seed", 0, 9999, step=1, key=key(i, "seed"), width=160, **KEEP)
+            note = (
                 f"{filters} filter(s) of C×{size}×{size} seeded random weights, like a new "
                 "untrained nn.Conv2d; C is the depth of this stage's input."
             )
-            return Stage("conv", "random", filters=filters, size=size, seed=seed, **common)
-        if source == "preset":
-            slug = c.selectbox(
+        elif source == "preset":
+            slug = row.selectbox(
                 "Preset",
                 tuple(vizlib.KERNELS),
                 format_func=lambda s: vizlib.KERNELS[s].name,
                 key=key(i, "preset"),
+                width=220,
+                **KEEP,
             )
-            preset = vizlib.KERNELS[slug]
-            c.caption(f"{preset.description} One filter: this kernel on every input channel.")
-            return Stage("conv", "preset", kernel=preset.weights, kernel_name=preset.name, **common)
-        box = editors[sum(1 for e in EDITED if e < i) % 2].container(border=True)
-        kernel = select_kernel(
-            key(i, "kernel"),
-            default="vertical_edge",
-            label=f"Stage {i}: your kernel (one filter, used on every input channel)",
-            container=box,
-        )
-        c.caption("Edit the kernel in the box below the stages.")
-        return Stage("conv", "edited", kernel=kernel, kernel_name="edited", **common)
-    if kind == "act":
-        slug = c.selectbox(
+            note = (
+                f"{vizlib.KERNELS[slug].description} One filter: this kernel on every input "
+                "channel."
+            )
+        else:
+            kernel_editor(i)
+    elif kind == "act":
+        slug = row.selectbox(
             "Function",
             tuple(vizlib.ACTIVATIONS),
             format_func=NAMES.get,
             key=key(i, "act"),
+            width=170,
+            **KEEP,
         )
         act = vizlib.ACTIVATIONS[slug]
-        c.markdown(f"`f(x) = {act.formula}`  \n:small[{act.description}]")
-        return Stage("act", activation=slug)
-    if kind == "pool":
-        mode = c.radio(
+        note = f"`f(x) = {act.formula}`: {act.description}"
+    elif kind == "pool":
+        mode = row.radio(
             "Mode",
             ("max", "avg"),
             format_func={"max": "max", "avg": "average"}.get,
             key=key(i, "mode"),
             horizontal=True,
+            width="content",
+            **KEEP,
         )
-        size = c.selectbox("Kernel size", tuple(range(1, 9)), key=key(i, "pool_size"))
-        stride = c.selectbox(
+        row.selectbox("Kernel size", tuple(range(1, 9)), key=key(i, "pool_size"), width=120, **KEEP)
+        row.selectbox(
             "Stride",
             tuple(range(9)),
             format_func=lambda s: "= k" if s == 0 else str(s),
             key=key(i, "pool_stride"),
             help="PyTorch's default stride for pooling is the kernel size.",
+            width=120,
+            **KEEP,
         )
-        c.caption(
+        note = (
             "Keeps the largest value of each window." if mode == "max" else "Averages each window."
         )
-        return Stage("pool", mode=mode, size=size, stride=stride or size)
-    c.caption(
-        "A fresh nn.BatchNorm2d in train mode (γ = 1, β = 0): each channel is shifted and "
-        "scaled to mean 0 and variance 1, using the statistics of this one image."
-    )
-    return Stage("bn")
+    else:
+        note = (
+            "A fresh nn.BatchNorm2d in train mode (γ = 1, β = 0): each channel is shifted and "
+            "scaled to mean 0 and variance 1, using the statistics of this one image."
+        )
+    if note:
+        st.caption(note)
 
 
 # --------------------------------------------------------------------------- the page
@@ -131,42 +192,75 @@ x = np.asarray(image.chw, dtype=np.float32)  # (C, H, W)
 C, H, W = x.shape
 
 st.title("Activation and stacking")
-presentation.prose(
-    "**We can stack convolution layers.** A layer turns a volume (C, H, W) into a volume "
-    "(F, H′, W′), and that volume is the next layer's input: the second layer's filters have "
-    "depth F and look at the first layer's *maps*, not at pixels. Between the layers sit "
-    "**activations** (without a non-linearity, a convolution of a convolution is just one "
-    "bigger convolution, so stacking would add nothing), **pooling** (smaller maps) and "
-    "**batch norm** (rescaled values).\n\n"
-    "**Learning a hierarchy of features.** Each unit of a deeper layer sees a larger patch of "
-    "the image (its *receptive field*), so deeper layers can respond to larger, more complex "
-    "patterns. Build a pipeline below and watch shapes, values and fields change."
+# The introduction (prose: left out in presentation mode) and section 1's heading: one element.
+st.markdown(
+    presentation.prose_text(
+        "**We can stack convolution layers.** A layer turns a volume (C, H, W) into a volume "
+        "(F, H′, W′), and that volume is the next layer's input: the second layer's filters have "
+        "depth F and look at the first layer's *maps*, not at pixels. Between the layers sit "
+        "**activations** (without a non-linearity, a convolution of a convolution is just one "
+        "bigger convolution, so stacking would add nothing), **pooling** (smaller maps) and "
+        "**batch norm** (rescaled values).\n\n"
+        "**Learning a hierarchy of features.** Each unit of a deeper layer sees a larger patch of "
+        "the image (its *receptive field*), so deeper layers can respond to larger, more complex "
+        "patterns. Build a pipeline below and watch shapes, values and fields change.\n\n"
+    )
+    + "## 1 · Assemble a pipeline"
 )
 
 # --------------------------------------------------------------------------- 1. pipeline
-presentation.section("1 · Assemble a pipeline")
-n_stages = st.radio(
-    "Number of stages", tuple(range(1, MAX_STAGES + 1)), key=f"{K}.n", horizontal=True
+top = st.container(horizontal=True, gap="large", vertical_alignment="bottom")
+n_stages = top.radio(
+    "Number of stages",
+    tuple(range(1, MAX_STAGES + 1)),
+    key=f"{K}.n",
+    horizontal=True,
+    width="content",
 )
-columns = st.columns(MAX_STAGES, border=True)
-# Stages whose kernel editor is drawn below the row (two editors side by side).
-EDITED = [
-    i
-    for i in range(1, n_stages + 1)
-    if st.session_state.get(key(i, "kind")) == "conv"
-    and st.session_state.get(key(i, "source")) == "edited"
-]
-editors = st.columns(2) if EDITED else None  # drawn only when a stage needs an editor
-stages = [stage_controls(i, columns[i - 1], editors) for i in range(1, n_stages + 1)]
-for c in columns[n_stages:]:
-    c.caption("(not used: raise “Number of stages”)")
+st.session_state.setdefault(f"{K}.edit", 1)
+if st.session_state[f"{K}.edit"] > n_stages:
+    st.session_state[f"{K}.edit"] = n_stages
+# The stage selector reads like the pipeline: "1 · Conv 3×3 ×4", "2 · ReLU", ...
+labels = {i: f"{i} · {pipeline.short_label(stage_of(i))}" for i in range(1, n_stages + 1)}
+editing = top.segmented_control(
+    "Stage to edit",
+    tuple(labels),
+    format_func=labels.get,
+    key=f"{K}.edit",
+    required=True,
+)
+stage_controls(editing)
+stages = [stage_of(i) for i in range(1, n_stages + 1)]  # the edited one as just drawn
 
 results = pipeline.run_pipeline(x, stages)
 ok = [r for r in results if r.output is not None]
 failed = next((r for r in results if r.error is not None), None)
 
+
 # --------------------------------------------------------------------------- 2. maps
+def pipeline_table() -> str:
+    """Every stage's label and output shape, the input first: the pipeline at a glance."""
+    names = ["input"]
+    rows = [[f"{image.label} ({'RGB' if C == 3 else 'grayscale'})", shape_text(x.shape)]]
+    for r in results:
+        i = r.index + 1
+        names.append(f"stage {i} ✎" if i == editing else f"stage {i}")
+        out = "does not fit its input (see below)" if r.output is None else r.output.shape
+        rows.append(
+            [
+                pipeline.label(r.stage, r.in_shape[0]),
+                shape_text(out) if r.output is not None else out,
+            ]
+        )
+    for i in range(len(results) + 1, n_stages + 1):
+        names.append(f"stage {i} ✎" if i == editing else f"stage {i}")
+        rows.append([pipeline.label(stages[i - 1]), "waits for the stages before"])
+    return md.table(rows, ["what it does", "output (C, H, W)"], index=names, align="left")
+
+
+# The pipeline at a glance and section 2's introduction: one element.
 st.markdown(
+    pipeline_table() + "\n\n"
     "## 2 · The maps after every stage\n\n"
     "Each stage's channels share one colour scale centred at 0 (white), blue for negative "
     "and red for positive values, so the channels of a stage compare fairly. Shapes are "
@@ -271,9 +365,10 @@ for r in results:
                 corner="channel",
             )
         )
-    st.markdown(text)
+    # What the colours mean goes above the maps, in the same markdown (one element less).
+    st.markdown(text + "\n\n" + presentation.note(plots_stacking.scale_text(r.output, shown=shown)))
     plots_stacking.show_stage_maps(
-        st, cached.digest(r.output), r.output, f"Stage {i} output", shown=shown
+        st, cached.digest(r.output), r.output, f"Stage {i} output", shown=shown, caption=False
     )
 
 # --------------------------------------------------------------------------- 3. activations
@@ -373,11 +468,12 @@ st.markdown(
     "so a unit can recover during training (no “dead ReLU”).\n"
     "- **Sigmoid** squashes into (0, 1): nothing stays negative, 0 becomes 0.5, and large "
     "values pile up near 0 or 1 where the curve is flat (saturation: tiny gradients).\n"
-    "- **Tanh** squashes into (−1, 1) and keeps the sign, centred at 0; it saturates too."
+    "- **Tanh** squashes into (−1, 1) and keeps the sign, centred at 0; it saturates too.\n\n"
+    # Section 4's heading (its controls are in a fragment below): one element less.
+    "## 4 · The receptive field: how much of the image one unit sees"
 )
 
 # --------------------------------------------------------------------------- 4. receptive field
-st.header("4 · The receptive field: how much of the image one unit sees")
 layers = [pipeline.geometry(r.stage) for r in ok]  # one per stage that ran
 
 

@@ -32,6 +32,8 @@ __all__ = [
     "geometry",
     "label",
     "run_pipeline",
+    "short_label",
+    "stage_from_settings",
     "torch_line",
     "weights",
 ]
@@ -184,6 +186,75 @@ def label(stage: Stage, in_channels: int | None = None) -> str:
         name = "MaxPool2d" if stage.mode == "max" else "AvgPool2d"
         return f"{name} {stage.size}×{stage.size}, stride {stage.stride}"
     return "BatchNorm2d, train mode (statistics of this image)"
+
+
+def short_label(stage: Stage) -> str:
+    """A few words for the stage selector: ``Conv 3×3 ×4``, ``ReLU``, ``MaxPool 2``.
+
+    A stride or dilation other than 1 is added (``Conv 5×5 ×8, stride 2``), so
+    the row of stages reads like the pipeline; the full settings are in
+    :func:`label`.
+    """
+    if stage.kind == "conv":
+        k = _size(kernel_shape(stage))
+        what = {
+            "random": f"×{stage.filters}",
+            "preset": stage.kernel_name,
+            "edited": "edited",
+        }[stage.source]
+        text = f"Conv {k} {what}"
+        if stage.stride > 1:
+            text += f", stride {stage.stride}"
+        if stage.dilation > 1:
+            text += f", dilation {stage.dilation}"
+        return text
+    if stage.kind == "act":
+        return ACTIVATION_NAMES[stage.activation]
+    if stage.kind == "pool":
+        name = "MaxPool" if stage.mode == "max" else "AvgPool"
+        return f"{name} {stage.size}" + (
+            f", stride {stage.stride}" if stage.stride != stage.size else ""
+        )
+    return "BatchNorm"
+
+
+def stage_from_settings(settings: dict, kernel: np.ndarray | None = None) -> Stage:
+    """The :class:`Stage` of one stage's plain settings (the names of :data:`STAGE_DEFAULTS`).
+
+    ``kernel`` is the edited kernel (kH, kW), used when ``settings["source"]`` is
+    ``"edited"``; a preset's weights come from ``vizlib.KERNELS``.
+    """
+    s = {**STAGE_DEFAULTS, **settings}
+    kind = s["kind"]
+    if kind == "conv":
+        common = {
+            "stride": int(s["stride"]),
+            "padding": int(s["padding"]),
+            "dilation": int(s["dilation"]),
+        }
+        if s["source"] == "random":
+            return Stage(
+                "conv",
+                "random",
+                filters=int(s["filters"]),
+                size=int(s["size"]),
+                seed=int(s["seed"]),
+                **common,
+            )
+        if s["source"] == "preset":
+            preset = vizlib.KERNELS[s["preset"]]
+            return Stage("conv", "preset", kernel=preset.weights, kernel_name=preset.name, **common)
+        if kernel is None:
+            raise ValueError("an edited-kernel stage needs its kernel; got None")
+        return Stage("conv", "edited", kernel=kernel, kernel_name="edited", **common)
+    if kind == "act":
+        return Stage("act", activation=s["act"])
+    if kind == "pool":
+        size = int(s["pool_size"])
+        return Stage("pool", mode=s["mode"], size=size, stride=int(s["pool_stride"]) or size)
+    if kind == "bn":
+        return Stage("bn")
+    raise ValueError(f"`kind` must be one of {', '.join(KINDS)}; got {kind!r}")
 
 
 def torch_line(stage: Stage, in_channels: int) -> str:

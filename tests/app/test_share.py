@@ -241,3 +241,44 @@ def test_a_bad_boost_value_is_ignored_with_a_notice():
     no_exceptions(at)
     assert "boost=maybe" in _warnings(at)
     assert at.toggle(key="present.boost").value is True  # presentation mode's default
+
+
+def test_a_stacking_link_restores_stages_that_are_not_being_edited():
+    """Only stage 1's controls are drawn at first: stages 2–4 come from the link all the same."""
+    params = {
+        "s2_kind": "conv",
+        "s2_src": "edited",
+        "s2_k": "1,0;0,-1",
+        "s3_mode": "avg",
+        "s3_pool": "3",
+        "s4_kind": "act",
+        "s4_act": "tanh",
+    }
+    at = _open(params, "lessons/stacking.py")
+    no_exceptions(at)
+    assert "Some settings" not in _warnings(at)
+    assert at.session_state["stack.edit"] == 1  # stage 1's controls on screen
+    x = np.asarray(at.session_state["source.current"].chw, dtype=np.float32)  # (C, H, W)
+    w1 = vizlib.random_kernel((4, x.shape[0], 3, 3), 0).astype(np.float32)
+    y1 = vizlib.conv2d(x, w1, padding=1)
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    y2 = vizlib.conv2d(y1, np.broadcast_to(kernel, (1, 4, 2, 2)).astype(np.float32))
+    y3 = vizlib.avg_pool2d(y2, 3)
+    y4 = vizlib.tanh(y3)
+    text = "\n".join(m.value for m in at.markdown)
+    for i, y in enumerate((y2, y3, y4), start=2):
+        assert re.search(
+            rf"\*\*Stage {i}:\*\* input .* → output \*\*{re.escape(str(y.shape))}\*\*", text
+        )
+    code = next(c.value for c in at.code if "nn.Sequential(" in c.value)
+    assert "nn.AvgPool2d(kernel_size=3, stride=3)," in code and "nn.Tanh()," in code
+    assert "model[1].weight[:] = torch.tensor([[1, 0], [0, -1]])" in code
+    assert at.query_params == params  # written back while not drawn
+    # Editing stage 4, then stage 2: their controls show what the link said.
+    at.segmented_control(key="stack.edit").set_value(4).run()
+    assert at.selectbox(key="stack.s4.act").value == "tanh"
+    at.segmented_control(key="stack.edit").set_value(2).run()
+    no_exceptions(at)
+    np.testing.assert_array_equal(at.session_state["stack.s2.kernel.base"], kernel)
+    assert at.number_input(key="stack.s2.kernel.rows").value == 2
+    assert at.query_params == params

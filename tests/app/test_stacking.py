@@ -95,6 +95,13 @@ def page(app) -> AppTest:
     return at
 
 
+def edit(at: AppTest, i: int) -> AppTest:
+    """Select stage ``i`` in "Stage to edit": only that stage's controls are drawn."""
+    at.segmented_control(key="stack.edit").set_value(i).run()
+    no_exceptions(at)
+    return at
+
+
 def image_chw(at: AppTest) -> np.ndarray:
     return np.asarray(at.session_state["source.current"].chw, dtype=np.float32)  # (C, H, W)
 
@@ -252,10 +259,10 @@ def test_each_stage_type(page):
     x = image_chw(page)
     page.radio(key="stack.s1.source").set_value("preset").run()
     page.selectbox(key="stack.s1.preset").set_value("sobel_x").run()
-    page.selectbox(key="stack.s2.act").set_value("tanh").run()
-    page.radio(key="stack.s3.mode").set_value("avg").run()
+    edit(page, 2).selectbox(key="stack.s2.act").set_value("tanh").run()
+    edit(page, 3).radio(key="stack.s3.mode").set_value("avg").run()
     page.selectbox(key="stack.s3.pool_size").set_value(3).run()
-    page.selectbox(key="stack.s4.kind").set_value("bn").run()
+    edit(page, 4).selectbox(key="stack.s4.kind").set_value("bn").run()
     no_exceptions(page)
     w = np.broadcast_to(vizlib.KERNELS["sobel_x"].weights, (1, x.shape[0], 3, 3))
     y1 = vizlib.conv2d(x, w.astype(np.float32), padding=1)
@@ -311,7 +318,12 @@ def test_random_filters_and_fewer_stages(page):
     # At most 4 of the 12 channels drawn, and the page says so.
     captions = [c for img in page.image for c in img.captions if "Stage 1 output" in c]
     assert len(captions) == 4
-    assert any("Showing 4 of 12 channels" in c.value for c in page.caption)
+    # The stage's colour scale and how many channels are drawn: above its maps, in its markdown.
+    stage1 = next(m.value for m in page.markdown if "**Stage 1:**" in m.value)
+    assert "Showing 4 of 12 channels (all 12 are computed)." in stage1
+    top = float(np.abs(y1).max())  # the shared limit without boost
+    fmt = vizlib.conv.format_number
+    assert f"{fmt(-top)} (blue) ← 0 (white) → {fmt(top)} (red)." in stage1
     assert field_size(page, 2) == "3×3 pixels"
 
 
@@ -323,7 +335,7 @@ def tutorial_grid(page: AppTest) -> AppTest:
 
 def test_pool_window_larger_than_the_map(page):
     tutorial_grid(page)
-    page.selectbox(key="stack.s3.pool_size").set_value(7).run()
+    edit(page, 3).selectbox(key="stack.s3.pool_size").set_value(7).run()
     no_exceptions(page)
     x = image_chw(page)  # (1, 5, 5)
     y2 = vizlib.relu(conv(x, 0, padding=1))
@@ -354,8 +366,8 @@ def test_kernel_larger_than_the_map_and_batch_norm_of_one_value(page):
     assert "kernel size is 7" in page.error[0].value
     page.selectbox(key="stack.s1.size").set_value(3).run()
     page.selectbox(key="stack.s1.padding").set_value(1).run()
-    page.selectbox(key="stack.s3.pool_size").set_value(5).run()  # (4, 5, 5) → (4, 1, 1)
-    page.selectbox(key="stack.s4.kind").set_value("bn").run()
+    edit(page, 3).selectbox(key="stack.s3.pool_size").set_value(5).run()  # (4, 5, 5) → (4, 1, 1)
+    edit(page, 4).selectbox(key="stack.s4.kind").set_value("bn").run()
     no_exceptions(page)
     assert stage_fact(page, 3, OUTPUT) == "(4, 1, 1)"
     assert page.error[0].value.startswith("Stage 4 (Batch norm) cannot run on its input")
@@ -365,7 +377,7 @@ def test_kernel_larger_than_the_map_and_batch_norm_of_one_value(page):
 def test_rgb_input_and_two_edited_kernels(page):
     page.radio(key="source.color").set_value("RGB").run()
     page.radio(key="stack.s1.source").set_value("edited").run()
-    page.radio(key="stack.s4.source").set_value("edited").run()
+    edit(page, 4).radio(key="stack.s4.source").set_value("edited").run()
     no_exceptions(page)
     x = image_chw(page)
     assert x.shape[0] == 3
@@ -376,3 +388,111 @@ def test_rgb_input_and_two_edited_kernels(page):
     assert stage_fact(page, 1, WEIGHTS) == "(1, 3, 3, 3)"
     assert stage_fact(page, 4, OUTPUT) == str(y4.shape)
     assert page.session_state["stack.s4.kernel.editor_key"]  # its own editor
+
+
+def pipeline_rows(at: AppTest) -> dict[str, dict[str, str]]:
+    """Section 1's table (the pipeline at a glance): row name -> its cells."""
+    table = md_table(markdown(at), " ")
+    return {row[""] if "" in row else row[" "]: row for row in table}
+
+
+def test_pipeline_table_lists_every_stage_with_its_shape(page):
+    x = image_chw(page)
+    y1 = conv(x, 0, padding=1)
+    y3 = vizlib.max_pool2d(vizlib.relu(y1), 2)
+    y4 = conv(y3, 1, padding=1)
+    rows = pipeline_rows(page)
+    assert list(rows) == ["input", "stage 1 ✎", "stage 2", "stage 3", "stage 4"]  # ✎: edited
+    shapes = [x.shape, y1.shape, y1.shape, y3.shape, y4.shape]
+    assert [r["output (C, H, W)"] for r in rows.values()] == [str(s) for s in shapes]
+    assert rows["stage 2"]["what it does"] == "ReLU"
+    assert rows["stage 4"]["what it does"].startswith("Conv2d 4→4, 3×3 random (seed 1)")
+    # The stage selector reads like the pipeline.
+    selector = page.segmented_control(key="stack.edit")
+    assert selector.options == [  # as the browser shows them
+        "1 · Conv 3×3 ×4",
+        "2 · ReLU",
+        "3 · MaxPool 2",
+        "4 · Conv 3×3 ×4",
+    ]
+    assert list(pipeline_rows(edit(page, 3))) == [
+        "input",
+        "stage 1",
+        "stage 2",
+        "stage 3 ✎",
+        "stage 4",
+    ]
+
+
+def test_only_the_stage_being_edited_has_controls(page):
+    assert page.selectbox(key="stack.s1.kind").value == "conv"
+    for i in (2, 3, 4):
+        with pytest.raises(KeyError):
+            page.selectbox(key=f"stack.s{i}.kind")
+    edit(page, 3)
+    assert page.selectbox(key="stack.s3.pool_size").value == 2
+    with pytest.raises(KeyError):
+        page.number_input(key="stack.s1.seed")
+
+
+def test_a_stage_keeps_its_settings_while_another_is_edited(page):
+    """Stage 2 becomes 6 random filters (seed 5); editing stage 3 and rerunning keeps it."""
+    edit(page, 2).selectbox(key="stack.s2.kind").set_value("conv").run()
+    page.selectbox(key="stack.s2.filters").set_value(6).run()
+    page.number_input(key="stack.s2.seed").set_value(5).run()
+    page.selectbox(key="stack.s2.stride").set_value(2).run()
+    no_exceptions(page)
+    x = image_chw(page)
+    y1 = conv(x, 0, padding=1)
+    y2 = conv(y1, 5, filters=6, stride=2)  # padding 0: stage 2's conv default
+    expected = {
+        OUTPUT: str(y2.shape),
+        WEIGHTS: str((6, 4, 3, 3)),
+    }
+
+    def check() -> None:
+        for pattern, value in expected.items():
+            assert stage_fact(page, 2, pattern) == value
+        assert pipeline_rows(page)[
+            "stage 3" if page.session_state["stack.edit"] != 3 else "stage 3 ✎"
+        ]["output (C, H, W)"] == str(vizlib.max_pool2d(y2, 2).shape)
+        assert "nn.Conv2d(4, 6, kernel_size=3, stride=2, padding=0, bias=False)" in torch_code(page)
+
+    check()
+    edit(page, 3)
+    page.run()
+    page.run()
+    no_exceptions(page)
+    check()  # stage 2 not drawn: still its settings, still its output
+    assert page.segmented_control(key="stack.edit").options[1] == "2 · Conv 3×3 ×6, stride 2"
+    edit(page, 2)
+    check()
+    assert page.selectbox(key="stack.s2.kind").value == "conv"
+    assert page.selectbox(key="stack.s2.filters").value == 6
+    assert page.number_input(key="stack.s2.seed").value == 5
+    assert page.selectbox(key="stack.s2.stride").value == 2
+
+
+def test_an_edited_kernel_is_used_while_hidden_and_reloaded(page):
+    page.radio(key="stack.s1.source").set_value("edited").run()
+    page.selectbox(key="stack.s1.kernel.preset").set_value("sobel_x").run()
+    key = page.session_state["stack.s1.kernel.editor_key"]
+    page.session_state[key] = {"edited_rows": {1: {"2": "5"}}, "added_rows": [], "deleted_rows": []}
+    page.run()
+    no_exceptions(page)
+    kernel = vizlib.KERNELS["sobel_x"].weights.copy()
+    kernel[1, 1] = 5
+    x = image_chw(page)
+    y1 = vizlib.conv2d(x, kernel[None, None].astype(np.float32), padding=1)
+    edit(page, 2)
+    page.run()
+    assert not page.get("arrow_data_editor")  # no kernel editor drawn
+    assert activation_table(page)["before"][1:4] == counts_cells(y1)  # stage 1's hidden kernel
+    assert "[[-1, 0, 1], [-2, 5, 2], [-1, 0, 1]]" in torch_code(page)
+    assert page.segmented_control(key="stack.edit").options[0] == "1 · Conv 3×3 edited"
+    edit(page, 1)
+    # The editor comes back with the edited weights, its preset and its size.
+    assert page.selectbox(key="stack.s1.kernel.preset").value == "sobel_x"
+    assert page.number_input(key="stack.s1.kernel.rows").value == 3
+    np.testing.assert_array_equal(page.session_state["stack.s1.kernel.base"], kernel)
+    assert activation_table(page)["before"][1:4] == counts_cells(y1)
