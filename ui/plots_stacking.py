@@ -392,6 +392,7 @@ def activation_curves_spec(
         "$schema": _SCHEMA,
         "datasets": {"curves": points, "identity": ends},
         "hconcat": panels,
+        "autosize": {"type": "pad"},  # "fit" (Vega's default here) only fits single views
         "resolve": {"scale": {"x": "shared", "y": "shared"}},
         "config": _config(),
     }
@@ -440,6 +441,7 @@ def after_histograms_spec(
         "$schema": _SCHEMA,
         "datasets": {"bins": bins, "zero": zero},
         "hconcat": panels,
+        "autosize": {"type": "pad"},  # "fit" (Vega's default here) only fits single views
         "resolve": {"scale": {"x": "independent", "y": "shared"}},
         "config": _config(),
     }

@@ -110,6 +110,7 @@ def test_after_histograms_one_chart_with_vizlib_counts(before, schema):
     ]
     assert [p["title"].get("color") for p in panels].count(None) == 3
     assert spec["resolve"]["scale"]["y"] == "shared"
+    assert spec["autosize"] == {"type": "pad"}  # "fit" makes Vega warn on a concatenation
     for panel, (slug, act) in zip(panels, vizlib.ACTIVATIONS.items(), strict=True):
         after = act.function(before)
         drawn = bars(spec, panel)
@@ -138,6 +139,7 @@ def test_activation_curves_one_chart_with_vizlib_values(before, schema):
     validate_jsonschema(spec, schema)
     panels = spec["hconcat"]
     assert len(panels) == 4
+    assert spec["autosize"] == {"type": "pad"}
     assert panels[0]["title"] == {"text": "ReLU ✓ your pipeline", "color": "#009E73"}
     assert [p["title"]["text"] for p in panels[1:]] == ["Leaky ReLU", "Sigmoid", "Tanh"]
     for panel, act in zip(panels, vizlib.ACTIVATIONS.values(), strict=True):
