@@ -433,6 +433,11 @@ def test_only_the_stage_being_edited_has_controls(page):
     assert page.selectbox(key="stack.s3.pool_size").value == 2
     with pytest.raises(KeyError):
         page.number_input(key="stack.s1.seed")
+    # Fewer stages than the one being edited: the last remaining stage is edited.
+    page.radio(key="stack.n").set_value(2).run()
+    no_exceptions(page)
+    assert page.segmented_control(key="stack.edit").value == 2
+    assert page.selectbox(key="stack.s2.act").value == "relu"
 
 
 def test_a_stage_keeps_its_settings_while_another_is_edited(page):
