@@ -414,7 +414,9 @@ st.markdown(
     "the dashed line marks 0. Hover a bar for its range and count."
 )
 st.vega_lite_chart(
-    spec=plots_stacking.histogram_spec(s0.histogram, f"Before: {total:,} values"),
+    spec=plots_stacking.arrow_datasets(
+        plots_stacking.histogram_spec(s0.histogram, f"Before: {total:,} values")
+    ),
     width="stretch",
     height=230,
     alt="Histogram of the values before the activation; bars coloured by sign",
@@ -429,18 +431,22 @@ else:
     grid = np.linspace(s0.minimum, s0.maximum, 82)
 marked = NAMES[in_use] if in_use else None
 st.vega_lite_chart(
-    spec=plots_stacking.activation_curves_spec(
-        grid,
-        {NAMES[slug]: act.function(grid) for slug, act in vizlib.ACTIVATIONS.items()},
-        marked=marked,
+    spec=plots_stacking.arrow_datasets(
+        plots_stacking.activation_curves_spec(
+            grid,
+            {NAMES[slug]: act.function(grid) for slug, act in vizlib.ACTIVATIONS.items()},
+            marked=marked,
+        )
     ),
     width="content",
     alt="The four activation curves f(x) over the range of the values before, in one row",
 )
 st.vega_lite_chart(
-    spec=plots_stacking.after_histograms_spec(
-        {NAMES[slug]: summaries[slug].histogram for slug in vizlib.ACTIVATIONS},
-        marked=marked,
+    spec=plots_stacking.arrow_datasets(
+        plots_stacking.after_histograms_spec(
+            {NAMES[slug]: summaries[slug].histogram for slug in vizlib.ACTIVATIONS},
+            marked=marked,
+        )
     ),
     width="content",
     alt="Histograms of the values after each activation, in one row; bars coloured by sign",
