@@ -174,7 +174,7 @@ def marked_pixels(gray: np.ndarray, rows, cols, chosen: int) -> np.ndarray:
     return rgb.astype(np.float32)  # (H, W, 3)
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def marked_png(image_key: str, m: int, seed: int, chosen: int, _gray: np.ndarray) -> bytes:
     """PNG of :func:`marked_pixels` for the pixels :func:`image_table` samples (cached).
 
@@ -1061,7 +1061,7 @@ def augmented_batch(bases, n: int, seed: int, step: int, augment: tuple[bool, bo
     return np.stack(crops)[:, None].astype(np.float32), factors  # (N, 1, S, S)
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def image_batchnorm(
     image_key: str,
     source: str,
@@ -1108,7 +1108,7 @@ def image_batchnorm(
 MAP_WIDTH = 300  # three maps and the gaps between them fit the main column
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def montage_png(batch_key: tuple, chosen: int, _crops: np.ndarray) -> bytes:
     """PNG of :func:`montage` (cached): ``batch_key`` names the batch ``_crops`` (N, S, S)."""
     return render.picture_of_image(montage(_crops, chosen), max_side=1600).png

@@ -20,7 +20,7 @@ WIDTH = 340  # px per picture: input, kernel and map fit side by side on a 1366 
 KERNEL_WIDTH = 170
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def _input_picture(key: str, _gray: np.ndarray) -> render.Picture:
     """The input, keyed on a digest of its pixels."""
     return render.picture_of_image(_gray)

@@ -10,10 +10,9 @@ import io
 from functools import lru_cache
 
 import numpy as np
-import streamlit as st
 from PIL import Image
 
-from ui import presentation, render
+from ui import cached, presentation, render
 from ui.cached import digest
 from vizlib.conv import format_number
 
@@ -212,7 +211,7 @@ def saturated_ends(shown: np.ndarray, vmin: float, vmax: float) -> tuple[bool, b
     return bool(np.nanmin(shown) < vmin), bool(np.nanmax(shown) > vmax)
 
 
-@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _cached_map_picture(
     values_key: str,
     cmap: str,

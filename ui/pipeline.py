@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import streamlit as st
 
 import vizlib
 from ui import cached
@@ -282,7 +281,7 @@ def torch_line(stage: Stage, in_channels: int) -> str:
     return f"nn.BatchNorm2d({in_channels}),  # train mode: normalise with this batch's statistics"
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def _batch_norm(key: str, _x: np.ndarray) -> tuple[np.ndarray, vizlib.BatchNormStats]:
     layer = vizlib.BatchNorm(_x.shape[0])  # fresh: γ = 1, β = 0, train mode
     y = layer(_x[None])[0]  # (C, H, W), statistics over (N=1, H, W)
@@ -325,7 +324,7 @@ def _summary(values: np.ndarray) -> ValueSummary:
     )
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def _activation_summaries(key: str, _before: np.ndarray) -> dict[str, ValueSummary]:
     out = {"before": _summary(_before)}
     for slug, act in vizlib.ACTIVATIONS.items():

@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import streamlit as st
 
 import vizlib
-from ui import render, stepview
+from ui import cached, render, stepview
 from ui.cached import digest
 from vizlib.conv import format_number
 
@@ -169,7 +168,7 @@ def pool_frames(
     return frames
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _pool_block(x_key: str, params: tuple, first: int, stop: int, out_w: int, _x) -> str:
     """Frames of scan positions ``first`` to ``stop - 1`` as JSON text (cheap to cache)."""
     keys = ("mode", "kernel_size", "stride", "padding", "dilation", "ceil_mode")
@@ -188,7 +187,7 @@ def _view(values, outside, *, label, cmap, scale, inner=None) -> dict:
     return stepview.image_view(rgb, label=label, inner=inner)
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def _views(x_key: str, out_key: str, params: tuple, labels: tuple, _x, _out) -> tuple:
     mode, kernel_size, stride, padding, dilation, cmap, scale = params
     input_label, output_label = labels

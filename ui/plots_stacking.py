@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import streamlit as st
 
-from ui import panels, render
+from ui import cached, panels, render
 from vizlib.conv import format_number
 
 __all__ = [
@@ -51,7 +50,7 @@ _SIGN_COLOURS = {"negative": "#2166AC", "around 0": "#999999", "positive": "#B21
 # --------------------------------------------------------------------------- feature maps
 
 
-@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _map_png(
     stage_digest: str, index: int, lim: float, ends: tuple[bool, bool], _plane: np.ndarray
 ) -> bytes:
@@ -482,7 +481,7 @@ def _outline(rgb: np.ndarray, box, colour, width: int) -> None:
         rgb[a0:a1, b1 - t : b1] = paint
 
 
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def receptive_field_png(
     image_digest: str,
     boxes: tuple,

@@ -10,9 +10,8 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import streamlit as st
 
-from ui import panels, presentation, render
+from ui import cached, panels, presentation, render
 from ui.cached import digest
 from ui.plots_why import grid_html
 from vizlib.conv import format_number
@@ -34,7 +33,7 @@ CHANNEL_TINTS = ((1.0, 0.0, 0.0), (0.0, 0.78, 0.0), (0.15, 0.35, 1.0))
 _BOX = np.array([255, 0, 255, 255], dtype=np.uint8)  # magenta: visible on photos and gray
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached.cache_data(max_entries=16, show_spinner=False)
 def channel_png(image_key: str, index: int, _plane: np.ndarray, tint: bool) -> bytes:
     """One input channel, tinted with its colour (or gray), as PNG.
 
@@ -48,7 +47,7 @@ def channel_png(image_key: str, index: int, _plane: np.ndarray, tint: bool) -> b
     return render.picture_of_image(plane).png
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached.cache_data(max_entries=16, show_spinner=False)
 def image_picture(image_key: str, _pixels: np.ndarray) -> render.Picture:
     """The input image as :func:`ui.panels.show_image` draws it (cached on the image's key)."""
     return render.picture_of_image(np.asarray(_pixels))
@@ -63,7 +62,7 @@ def image_caption(pixels: np.ndarray, pic: render.Picture, title: str) -> str:
     return f"{title} ({shape}{extra})"
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@cached.cache_data(max_entries=32, show_spinner=False)
 def locate_png(
     image_key: str, _pixels: np.ndarray, rows: tuple[int, int], cols: tuple[int, int]
 ) -> bytes:
@@ -254,7 +253,7 @@ def filters_html(blocks: list[tuple[np.ndarray, float, str]], names: tuple[str, 
     ).replace("gap:.5rem", "gap:.5rem 2.2rem", 1)
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _map_pictures(
     maps_key: str, view: str, vlim: float | None, boost: bool, max_side: int, _maps: np.ndarray
 ) -> list[render.Picture]:

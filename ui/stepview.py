@@ -38,7 +38,7 @@ import streamlit as st
 from PIL import Image
 
 import vizlib
-from ui import render
+from ui import cached, render
 from ui.cached import digest
 from vizlib.conv import format_number
 
@@ -289,7 +289,7 @@ def conv_frames(
     return frames
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=64, ttl=3600, show_spinner=False)
 def _conv_block(
     x_key: str,
     w_key: str,
@@ -317,7 +317,7 @@ def _conv_block(
     return json.dumps(frames, separators=(",", ":"))[1:-1]  # without the brackets
 
 
-@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+@cached.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def _conv_views(
     x_key: str,
     map_key: str,

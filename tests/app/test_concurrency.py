@@ -94,12 +94,16 @@ def test_no_pyplot_anywhere_in_the_app():
 
 
 def test_every_cache_in_the_app_is_bounded():
-    """Each st.cache_data/st.cache_resource in ui/ and lessons/ names max_entries."""
+    """Each cache decorator in ui/ and lessons/ names max_entries.
+
+    ``st.cache_data``/``st.cache_resource``, and ``cached.cache_data`` (the same
+    with every argument passed by name).
+    """
     import re
 
     from tests.conftest import ROOT
 
-    pattern = re.compile(r"@st\.cache_(data|resource)(\((?P<args>[^)]*)\))?")
+    pattern = re.compile(r"@(st\.|cached\.)?cache_(data|resource)(\((?P<args>[^)]*)\))?")
     found = 0
     for folder in ("ui", "lessons"):
         for path in (ROOT / folder).glob("*.py"):

@@ -50,3 +50,23 @@ def test_run_gives_each_content_its_own_result():
     assert cached.run(vizlib.conv2d, x, k).max() == 0.0
     assert cached.run(vizlib.conv2d, y, k).max() == 1.0
     np.testing.assert_array_equal(cached.run(vizlib.conv2d, y, k), vizlib.conv2d(y, k))
+
+
+def test_cache_data_passes_arguments_by_name_and_keeps_the_underscore_rule():
+    calls = []
+
+    @cached.cache_data(max_entries=4)
+    def area(key: str, scale: int, _pixels: np.ndarray, *, extra: int = 0) -> float:
+        calls.append(key)
+        return float(_pixels.sum()) * scale + extra
+
+    pixels = np.ones((2, 2))
+    assert area("a", 2, pixels) == 8.0
+    assert area("a", 2, np.zeros((2, 2))) == 8.0  # _pixels is not hashed: same key
+    assert area(key="a", scale=2, _pixels=pixels) == 8.0  # named or positional: one key
+    assert area("a", 3, pixels) == 12.0
+    assert area("a", 2, pixels, extra=1) == 9.0
+    assert calls == ["a", "a", "a"]
+    area.clear()
+    assert area("a", 2, pixels) == 8.0
+    assert len(calls) == 4
