@@ -5,14 +5,14 @@ Run with ``make run`` (or ``streamlit run app.py``).
 
 import streamlit as st
 
-from ui import memory, presentation, share
+from ui import memory, presentation, render, share
 from ui.widgets import select_image
 
 memory.freeze_imports()  # Streamlit's collection after each rerun then skips all modules
 
 st.set_page_config(
     page_title="CNN building blocks, step by step",
-    page_icon=":material/grid_on:",
+    page_icon=render.favicon_png(),  # served by the app: nothing is fetched from the internet
     layout="wide",
 )
 

@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib import colormaps
 from PIL import Image
 
+import vizlib
+
 __all__ = [
     "DIVERGING_CMAPS",
     "Picture",
@@ -175,6 +177,24 @@ def picture_of_map(
         bar = colorbar_rows(rgb.shape[1], cmap, low=colorbar[0], high=colorbar[1])
         rgb = np.concatenate([opaque, bar], axis=0)  # (h + gap + bar, w, 4)
     return Picture(encode_png(rgb), values.shape[0], values.shape[1], vmin, vmax, cmap)
+
+
+@lru_cache(maxsize=1)
+def favicon_png() -> bytes:
+    """The app's icon: the tutorial's edge detector as a 3×3 grid of coloured cells (48×48).
+
+    Served by the app itself. A ``:material/...:`` page icon becomes a link to
+    fonts.gstatic.com that the browser fetched on every rerun (and that fails
+    in a classroom without internet).
+    """
+    weights = vizlib.KERNELS["edge_detector"].weights  # (3, 3): 8 in the centre, -1 around
+    limit = float(np.abs(weights).max())
+    idx = np.clip((weights + limit) / (2 * limit) * 255, 0, 255).astype(np.uint8)
+    cells = lut(DIVERGING_CMAPS[0])[idx]  # (3, 3, 3)
+    rgb = np.repeat(np.repeat(cells, 16, axis=0), 16, axis=1)  # (48, 48, 3)
+    for k in (0, 15, 16, 31, 32, 47):  # dark lines around and between the cells
+        rgb[k, :] = rgb[:, k] = 60
+    return encode_png(rgb)
 
 
 def picture_of_image(pixels: np.ndarray, *, max_side: int = 640) -> Picture:

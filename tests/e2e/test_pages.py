@@ -18,6 +18,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_page_loads_without_exception(page, server_url):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     open_page(page, server_url)
     links = page.get_by_test_id("stSidebarNavLink")
     count = links.count()
@@ -36,6 +38,9 @@ def test_every_page_loads_without_exception(page, server_url):
         assert page.locator("h2, h3").count() >= 1, title
         assert page.get_by_test_id("stSpinner").count() == 0, title
         screenshot(page, f"page-{i}-{''.join(c for c in title if c.isalnum())}")
+    # Nothing comes from the internet (a classroom may have none): not the favicon, no font.
+    outside = [u for u in requested if not u.startswith((server_url, "data:", "blob:"))]
+    assert outside == [], outside
 
 
 _BACKGROUND = """() => getComputedStyle(document.querySelector('[data-testid=stApp]'))
