@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_app_rerun import _RERUN_END, _WATCH  # noqa: E402
+from benchmarks.bench_app_rerun import time_edits  # noqa: E402
 from benchmarks.probe_browser import IDLE, _free_port, _server  # noqa: E402
 
 
@@ -61,21 +61,8 @@ def measure(page_name: str, label: str, variants: dict, rounds: int, per: int) -
                             time.sleep(0.3)
                     page.wait_for_selector(IDLE, timeout=60_000)
                     page.wait_for_timeout(800)
-                    page.evaluate(_WATCH)
                     box = page.locator(f'[data-testid=stMain] input[aria-label="{label}"]').first
-                    start = float(box.input_value())
-                    for k in range(per + 2):
-                        box.fill(str(int(start) + (1 if k % 2 == 0 else 0)))
-                        page.evaluate(
-                            "() => { window.__states = []; window.__changes = []; "
-                            "window.__t0 = performance.now(); }"
-                        )
-                        box.press("Enter")
-                        wall = page.wait_for_function(_RERUN_END, timeout=60_000, polling=50)
-                        page.wait_for_selector(IDLE, timeout=60_000)
-                        page.wait_for_timeout(500)
-                        if k >= 2:  # the first two fill the caches
-                            walls[name].append(wall.json_value())
+                    walls[name] += time_edits(page, box, per, IDLE, pause=500)
                     context.close()
             browser.close()
     finally:

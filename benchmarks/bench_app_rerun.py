@@ -227,13 +227,14 @@ _RERUN_END = """() => {
 }"""
 
 
-def _time_input(page, box, changes: int, idle: str) -> float:
-    """Median ms over ``changes`` edits of one number input (+1, back, +1, ...).
+def time_edits(page, box, changes: int, idle: str, *, pause: int = 400) -> list[float]:
+    """Ms per edit over ``changes`` edits of one number input (+1, back, +1, ...).
 
     Timed in the page's own clock, from just before Enter to the end of the
     rerun that Enter caused (a mutation observer records the app's run state
     and every change of the page), so a rerun that starts late is never missed
-    and one too quick to show "running" is still timed.
+    and one too quick to show "running" is still timed. Two untimed edits
+    first fill the caches.
     """
     page.evaluate(_WATCH)
     start_value = float(box.input_value())
@@ -247,10 +248,15 @@ def _time_input(page, box, changes: int, idle: str) -> float:
         box.press("Enter")
         done = page.wait_for_function(_RERUN_END, timeout=60_000, polling=50).json_value()
         page.wait_for_selector(idle, timeout=60_000)
-        if k >= 2:  # the first two fill the caches
+        if k >= 2:
             times.append(done)
-        page.wait_for_timeout(400)
-    return statistics.median(times)
+        page.wait_for_timeout(pause)
+    return times
+
+
+def _time_input(page, box, changes: int, idle: str) -> float:
+    """Median ms over ``changes`` edits of one number input (:func:`time_edits`)."""
+    return statistics.median(time_edits(page, box, changes, idle))
 
 
 def main() -> None:
