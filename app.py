@@ -12,7 +12,7 @@ memory.freeze_imports()  # Streamlit's collection after each rerun then skips al
 
 st.set_page_config(
     page_title="CNN building blocks, step by step",
-    page_icon=render.favicon_png(),  # served by the app: nothing is fetched from the internet
+    page_icon=render.favicon_url(),  # drawn by the app: nothing is fetched for it
     layout="wide",
 )
 

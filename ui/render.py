@@ -8,6 +8,7 @@ read colour maps, never to draw.
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 from functools import lru_cache
@@ -180,12 +181,13 @@ def picture_of_map(
 
 
 @lru_cache(maxsize=1)
-def favicon_png() -> bytes:
-    """The app's icon: the tutorial's edge detector as a 3×3 grid of coloured cells (48×48).
+def favicon_url() -> str:
+    """The app's icon as a ``data:`` URL: the edge detector as a 3×3 grid of cells (48×48 PNG).
 
-    Served by the app itself. A ``:material/...:`` page icon becomes a link to
-    fonts.gstatic.com that the browser fetched on every rerun (and that fails
-    in a classroom without internet).
+    A ``:material/...:`` page icon becomes a link to fonts.gstatic.com that the
+    browser fetched on every rerun (and that fails in a classroom without
+    internet); icon bytes would be re-registered as a media file and fetched
+    again on every rerun. Streamlit passes a data URL through untouched.
     """
     weights = vizlib.KERNELS["edge_detector"].weights  # (3, 3): 8 in the centre, -1 around
     limit = float(np.abs(weights).max())
@@ -194,7 +196,7 @@ def favicon_png() -> bytes:
     rgb = np.repeat(np.repeat(cells, 16, axis=0), 16, axis=1)  # (48, 48, 3)
     for k in (0, 15, 16, 31, 32, 47):  # dark lines around and between the cells
         rgb[k, :] = rgb[:, k] = 60
-    return encode_png(rgb)
+    return "data:image/png;base64," + base64.b64encode(encode_png(rgb)).decode("ascii")
 
 
 def picture_of_image(pixels: np.ndarray, *, max_side: int = 640) -> Picture:
