@@ -19,14 +19,13 @@ import os
 import signal
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_app_rerun import time_edits  # noqa: E402
-from benchmarks.probe_browser import IDLE, _free_port, _server  # noqa: E402
+from benchmarks.probe_browser import IDLE, _free_port, _server, open_app  # noqa: E402
 
 
 def _variant(text: str) -> tuple[str, tuple[str, ...]]:
@@ -36,7 +35,6 @@ def _variant(text: str) -> tuple[str, tuple[str, ...]]:
 
 def measure(page_name: str, label: str, variants: dict, rounds: int, per: int) -> dict:
     """Wall times (ms) per variant name."""
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     servers = {}
@@ -53,14 +51,7 @@ def measure(page_name: str, label: str, variants: dict, rounds: int, per: int) -
                 for name, (port, _) in servers.items():
                     context = browser.new_context(viewport={"width": 1440, "height": 1000})
                     page = context.new_page()
-                    for _ in range(100):
-                        try:
-                            page.goto(f"http://127.0.0.1:{port}/{page_name}")
-                            break
-                        except PlaywrightError:  # the server is still starting
-                            time.sleep(0.3)
-                    page.wait_for_selector(IDLE, timeout=60_000)
-                    page.wait_for_timeout(800)
+                    open_app(page, f"http://127.0.0.1:{port}/{page_name}", settle_ms=800)
                     box = page.locator(f'[data-testid=stMain] input[aria-label="{label}"]').first
                     walls[name] += time_edits(page, box, per, IDLE, pause=500)
                     context.close()

@@ -23,14 +23,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_app_rerun import _RERUN_END, _WATCH  # noqa: E402
-from benchmarks.probe_browser import IDLE, _free_port  # noqa: E402
+from benchmarks.probe_browser import IDLE, _free_port, open_app  # noqa: E402
 
 # One element (or one group, for layouts) per kind; ``i`` numbers them.
 PAGE = """
@@ -140,7 +139,6 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=8)
     parser.add_argument("--kind", action="append", choices=KINDS)
     args = parser.parse_args()
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     folder = tempfile.mkdtemp(prefix="element-costs-")
@@ -168,14 +166,7 @@ def main() -> None:
                 n = 0 if kind == "baseline" else args.n
                 context = browser.new_context(viewport={"width": 1440, "height": 1000})
                 page = context.new_page()
-                for _ in range(100):
-                    try:
-                        page.goto(f"http://127.0.0.1:{port}/?kind={kind}&n={n}")
-                        break
-                    except PlaywrightError:  # the server is still starting
-                        time.sleep(0.3)
-                page.wait_for_selector(IDLE, timeout=60_000)
-                page.wait_for_timeout(1000)
+                open_app(page, f"http://127.0.0.1:{port}/?kind={kind}&n={n}")
                 wall, cpu = measure(page, args.changes)
                 context.close()
                 if base is None:

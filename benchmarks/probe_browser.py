@@ -61,9 +61,22 @@ def _server(port: int, pin: bool, options: tuple[str, ...] = ()) -> subprocess.P
     )
 
 
+def open_app(page, url: str, *, settle_ms: int = 1000) -> None:
+    """Load ``url`` as soon as the server answers, then wait for its first run to end."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    for _ in range(100):
+        try:
+            page.goto(url)
+            break
+        except PlaywrightError:  # the server is still starting
+            time.sleep(0.3)
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_timeout(settle_ms)
+
+
 def probe(page_name: str, label: str, changes: int, pin: bool) -> dict[str, list[float]]:
     """Per-rerun figures (ms) for ``changes`` edits of the input labelled ``label``."""
-    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
@@ -86,14 +99,7 @@ def probe(page_name: str, label: str, changes: int, pin: bool) -> dict[str, list
                 "websocket",
                 lambda ws: ws.on("framereceived", lambda _: frames.append(time.perf_counter())),
             )
-            for _ in range(100):
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/{page_name}")
-                    break
-                except PlaywrightError:  # the server is still starting
-                    time.sleep(0.3)
-            page.wait_for_selector(IDLE, timeout=60_000)
-            page.wait_for_timeout(1500)
+            open_app(page, f"http://127.0.0.1:{port}/{page_name}", settle_ms=1500)
             cdp = page.context.new_cdp_session(page)
             cdp.send("Performance.enable")
 
