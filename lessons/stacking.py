@@ -16,7 +16,7 @@ import streamlit as st
 
 import vizlib
 from ui import cached, md, panels, pipeline, plots_stacking, presentation
-from ui.kernel_editor import load_kernel, select_kernel
+from ui.kernel_editor import select_kernel, stored_kernel
 from ui.pipeline import KINDS, SOURCES, Stage
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -59,32 +59,22 @@ def settings(i: int) -> dict:
 
 def stage_of(i: int) -> Stage:
     """Stage ``i`` as set up, drawn or not; an edited kernel is its editor's last valid one."""
-    kernel = st.session_state.get(f"{key(i, 'kernel')}.valid")
-    if kernel is None:  # never edited yet (or a link that names no kernel): the preset
-        kernel = vizlib.KERNELS[DEFAULT_KERNEL].weights
-    return pipeline.stage_from_settings(settings(i), np.asarray(kernel, dtype=np.float64))
+    kernel = stored_kernel(key(i, "kernel"), DEFAULT_KERNEL)  # the preset until edited
+    return pipeline.stage_from_settings(settings(i), kernel)
 
 
 def kernel_editor(i: int) -> None:
     """Stage ``i``'s kernel editor (only while stage ``i`` is the one being edited).
 
-    Streamlit forgets the values of widgets it did not draw: an editor that comes
-    back (its size boxes are gone from session state) is reloaded from its last
-    valid kernel (``{key}.valid``), with the preset it showed.
+    An editor that comes back after other stages were edited is reloaded by
+    :func:`select_kernel` from its last valid kernel, with the preset it showed.
     """
-    k = key(i, "kernel")
-    kept = f"{K}.kept_preset.s{i}"
-    if f"{k}.valid" in st.session_state and f"{k}.rows" not in st.session_state:
-        st.session_state[f"{k}.preset"] = st.session_state.get(kept, DEFAULT_KERNEL)
-        load_kernel(k, st.session_state[f"{k}.valid"])
-    box = st.container(border=True, width=560)
     select_kernel(
-        k,
+        key(i, "kernel"),
         default=DEFAULT_KERNEL,
         label=f"Stage {i}: your kernel (one filter, used on every input channel)",
-        container=box,
+        container=st.container(border=True, width=560),
     )
-    st.session_state[kept] = st.session_state[f"{k}.preset"]
 
 
 def stage_controls(i: int) -> None:

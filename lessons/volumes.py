@@ -13,7 +13,7 @@ import streamlit as st
 
 import vizlib
 from ui import cached, md, panels, plots_volumes, presentation
-from ui.kernel_editor import load_kernel, select_kernel
+from ui.kernel_editor import select_kernel, stored_kernel
 from ui.state import current_image
 from vizlib.conv import format_number
 
@@ -35,30 +35,6 @@ FIXED_ONE_CHANNEL = ("Tutorial 5×5 grid", "Synthetic")
 def _switch_to_rgb() -> None:
     # Runs before the next rerun draws the sidebar, so the radio shows "RGB".
     st.session_state["source.color"] = "RGB"
-
-
-def _kernel_editor(key: str, default: str, label: str, container) -> np.ndarray:
-    """:func:`select_kernel`, drawn for one filter (or channel) at a time.
-
-    Only the kernel being edited has its editor on the page (a dozen elements
-    each); the others keep their last valid kernel (``{key}.valid``). Streamlit
-    forgets the values of widgets it did not draw, so an editor that comes back
-    is reloaded from that kernel, with the preset it showed.
-    """
-    if key not in _SHOWN_BEFORE and f"{key}.valid" in st.session_state:
-        st.session_state[f"{key}.preset"] = st.session_state.get(f"vol.kept.{key}", default)
-        load_kernel(key, st.session_state[f"{key}.valid"])
-    _SHOWN_NOW.add(key)
-    kernel = select_kernel(key, default=default, label=label, container=container)
-    st.session_state[f"vol.kept.{key}"] = st.session_state[f"{key}.preset"]
-    return kernel
-
-
-def _stored_kernel(key: str, default: str) -> np.ndarray:
-    """The last valid kernel of an editor that is not drawn (its preset before the first edit)."""
-    return np.asarray(
-        st.session_state.get(f"{key}.valid", vizlib.KERNELS[default].weights), dtype=np.float64
-    )
 
 
 def factor(value) -> str:
@@ -161,8 +137,6 @@ def _bias_input(container, f: int) -> float:
     )
 
 
-_SHOWN_BEFORE = st.session_state.get("vol.editors_shown", frozenset())
-_SHOWN_NOW: set[str] = set()
 bias = np.zeros(F)  # (F,)
 kernels: list[np.ndarray] = []  # F blocks of (C, kH, kW)
 if source == "random":
@@ -235,19 +209,27 @@ else:
         if each:
             keys = [f"vol.f{f}.c{k}" for k in range(C)]
             block = [
-                _kernel_editor(keys[k], default, f"Filter {f + 1}, channel {names[k]}", editor)
+                select_kernel(
+                    keys[k],
+                    default=default,
+                    label=f"Filter {f + 1}, channel {names[k]}",
+                    container=editor,
+                )
                 if f == edit and k == channel
-                else _stored_kernel(keys[k], default)
+                else stored_kernel(keys[k], default)
                 for k in range(C)
             ]
         else:
             key = f"vol.f{f}.all"
             one = (
-                _kernel_editor(
-                    key, default, f"Filter {f + 1}: kernel used on every channel", editor
+                select_kernel(
+                    key,
+                    default=default,
+                    label=f"Filter {f + 1}: kernel used on every channel",
+                    container=editor,
                 )
                 if f == edit
-                else _stored_kernel(key, default)
+                else stored_kernel(key, default)
             )
             block = [one] * C
         if len({b.shape for b in block}) > 1:
@@ -279,7 +261,6 @@ else:
         unsafe_allow_html=True,
         width="stretch",
     )
-st.session_state["vol.editors_shown"] = frozenset(_SHOWN_NOW)
 
 # One weight tensor (F, C, kH, kW): every filter of a layer has the same kernel size.
 ref = next((k for k in kernels if k is not None), None)

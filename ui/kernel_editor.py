@@ -15,6 +15,7 @@ Every session key is namespaced by the caller's ``key`` (``"conv.kernel"``):
 ``{key}.paste``         the text box
 ``{key}.paste_open``    whether the paste panel is open (its box is drawn only then)
 ``{key}.note``          a message left by a button for the next run
+``{key}.shown_preset``  the preset the editor showed when last drawn (kept while not drawn)
 
 The grid holds text cells so that a student can type ``1/9`` or ``-1``; cells
 that still show what the grid was loaded with keep their exact value (a
@@ -32,7 +33,14 @@ import streamlit as st
 import vizlib
 from vizlib.kernels import kernel_from_cells
 
-__all__ = ["MAX_SIDE", "editor_key", "load_kernel", "load_preset", "select_kernel"]
+__all__ = [
+    "MAX_SIDE",
+    "editor_key",
+    "load_kernel",
+    "load_preset",
+    "select_kernel",
+    "stored_kernel",
+]
 
 MAX_SIDE = 11
 _SIZE_WIDTH = 140  # px: a size box with room for its − and + buttons
@@ -136,6 +144,17 @@ def _init(key: str, default: str) -> None:
     if f"{key}.valid" not in st.session_state:
         st.session_state.setdefault(f"{key}.preset", default)
         load_kernel(key, vizlib.KERNELS[st.session_state[f"{key}.preset"]].weights)
+    elif f"{key}.rows" not in st.session_state:
+        # Not drawn on the last run (a page that shows one of several editors at a time):
+        # Streamlit dropped its widgets' values, so reload its last valid kernel and preset.
+        st.session_state[f"{key}.preset"] = st.session_state.get(f"{key}.shown_preset", default)
+        load_kernel(key, st.session_state[f"{key}.valid"])
+
+
+def stored_kernel(key: str, default: str) -> np.ndarray:
+    """The kernel of an editor that is not drawn: its last valid one, else preset ``default``."""
+    weights = st.session_state.get(f"{key}.valid", vizlib.KERNELS[default].weights)
+    return np.array(weights, dtype=np.float64)
 
 
 def select_kernel(
@@ -175,6 +194,7 @@ def select_kernel(
         args=(key,),
         help="Classic hand-designed kernels. Pick one, then edit its numbers below.",
     )
+    st.session_state[f"{key}.shown_preset"] = slug
     preset = vizlib.KERNELS[slug]
     size = c.container(horizontal=True)
     for name, text in (("rows", "Rows"), ("cols", "Columns")):
