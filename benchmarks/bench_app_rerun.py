@@ -200,6 +200,11 @@ def browser_latency(
 
 _WATCH = """() => {
   window.__states = []; window.__changes = [];
+  // The edit starts when the page gets Enter (not when Playwright starts to press it:
+  // its checks that the box is visible and stable wait for animation frames).
+  window.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') window.__tk = performance.now();
+  }, {capture: true});
   const app = document.querySelector('[data-testid=stApp]');
   new MutationObserver((records) => {
     const now = performance.now();
@@ -210,27 +215,28 @@ _WATCH = """() => {
     window.__changes.push(now);
   }).observe(app, {subtree: true, childList: true, attributes: true, characterData: true});
 }"""
-# When the rerun this edit caused has finished, its end in the page's clock: the app
-# leaving "running" or, for a rerun too quick to ever show "running", the last change
+# When the rerun this edit caused has finished, its time since the page got Enter: the
+# app leaving "running" or, for a rerun too quick to ever show "running", the last change
 # of the page once it has been quiet for 300 ms. null while it is still going.
 _RERUN_END = """() => {
   const s = window.__states, c = window.__changes.filter(t => t > window.__t0);
+  const t0 = window.__tk > window.__t0 ? window.__tk : window.__t0;
   const r = s.findIndex(x => x[0] === 'running');
   if (r >= 0) {
     const done = s.slice(r).find(x => x[0] === 'notRunning');
-    return done ? done[1] - window.__t0 : null;
+    return done ? done[1] - t0 : null;
   }
   const app = document.querySelector('[data-testid=stApp]');
   if (!c.length || app.getAttribute('data-test-script-state') !== 'notRunning') return null;
   const last = c[c.length - 1];
-  return performance.now() - last > 300 ? last - window.__t0 : null;
+  return performance.now() - last > 300 ? last - t0 : null;
 }"""
 
 
 def time_edits(page, box, changes: int, idle: str, *, pause: int = 400) -> list[float]:
     """Ms per edit over ``changes`` edits of one number input (+1, back, +1, ...).
 
-    Timed in the page's own clock, from just before Enter to the end of the
+    Timed in the page's own clock, from the page getting Enter to the end of the
     rerun that Enter caused (a mutation observer records the app's run state
     and every change of the page), so a rerun that starts late is never missed
     and one too quick to show "running" is still timed. Two untimed edits

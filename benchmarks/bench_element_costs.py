@@ -41,7 +41,8 @@ from PIL import Image
 
 kind = st.query_params.get("kind", "baseline")
 n = int(st.query_params.get("n", "0"))
-st.number_input("Tick", 0, 100, key="tick")
+tick = st.number_input("Tick", 0, 100, key="tick")
+table = pd.DataFrame(np.random.default_rng(1).normal(size=(8, 3)), columns=["a", "b", "c"])
 buf = io.BytesIO()
 pixels = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
 Image.fromarray(pixels).save(buf, "PNG")
@@ -77,6 +78,11 @@ for i in range(n if kind != "markdown_merged" else 0):
             st.markdown("inside")
     elif kind == "image":
         st.image(png, caption=f"picture {i}", output_format="PNG")
+    elif kind == "image_changing":
+        shifted = np.roll(pixels, tick + i, axis=1)
+        buf = io.BytesIO()
+        Image.fromarray(shifted).save(buf, "PNG")
+        st.image(buf.getvalue(), caption=f"picture {i}", output_format="PNG")
     elif kind == "image_list3":
         st.image([png] * 3, caption=[f"picture {i}"] * 3, output_format="PNG")
     elif kind == "metric":
@@ -95,12 +101,34 @@ for i in range(n if kind != "markdown_merged" else 0):
         st.data_editor(pd.DataFrame(np.arange(9.0).reshape(3, 3)), key=f"editor{i}")
     elif kind == "html":
         st.html(f"<p><b>html</b> {i}</p>")
+    elif kind == "markdown_math":
+        st.markdown(f"Inline math $x_{{{i}}}^2 + \\sqrt{{y}}$ in a paragraph.")
+    elif kind == "dataframe":
+        st.dataframe(table + i, height=180)
+    elif kind == "dataframe_changing":
+        st.dataframe(table + i + tick, height=180)
+    elif kind == "styled_dataframe":
+        st.dataframe((table + i).style.format("{:.3f}").highlight_max(), height=180)
+    elif kind == "html_table":
+        st.html((table + i).to_html(float_format="{:.3f}".format))
+    elif kind == "html_table_changing":
+        st.html((table + i + tick).to_html(float_format="{:.3f}".format))
+    elif kind == "vega":
+        st.vega_lite_chart(table + i, {"mark": "line", "encoding": {
+            "x": {"field": "a", "type": "quantitative"},
+            "y": {"field": "b", "type": "quantitative"}}}, height=160)
+    elif kind == "vega_changing":
+        st.vega_lite_chart(table + i + tick, {"mark": "line", "encoding": {
+            "x": {"field": "a", "type": "quantitative"},
+            "y": {"field": "b", "type": "quantitative"}}}, height=160)
 """
 KINDS = (
     "markdown", "markdown_merged", "markdown_heading", "header", "caption", "table",
     "markdown_table", "columns3", "horizontal3", "container", "expander", "image",
+    "image_changing",
     "image_list3", "metric", "number_input", "button", "selectbox", "code", "latex",
-    "data_editor", "html",
+    "data_editor", "html", "markdown_math", "dataframe", "dataframe_changing",
+    "styled_dataframe", "html_table", "html_table_changing", "vega", "vega_changing",
 )  # fmt: skip
 
 

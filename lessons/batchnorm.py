@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
-from ui import cached, exports, md, panels, presentation, render, selfcheck, share
+from ui import cached, exports, md, panels, presentation, render, selfcheck, share, tables
 from ui import plots_batchnorm as plots
 from ui.state import current_image
 from vizlib.conv import format_number
@@ -187,22 +187,6 @@ def marked_png(image_key: str, m: int, seed: int, chosen: int, _gray: np.ndarray
     return render.picture_of_image(marked_pixels(_gray, rows, cols, chosen), max_side=512).png
 
 
-def styled(df: pd.DataFrame, row: int | None, col: int | None, precision: int):
-    """Format a table and highlight the chosen example (row) and feature (column)."""
-
-    def mark(data: pd.DataFrame) -> pd.DataFrame:
-        css = np.full(data.shape, "", dtype=object)  # one CSS string per cell
-        if col is not None:
-            css[:, col] = "background-color: rgba(255, 196, 0, 0.22)"
-        if row is not None:
-            css[row, :] = "background-color: rgba(255, 196, 0, 0.22)"
-            if col is not None:
-                css[row, col] = "background-color: rgba(255, 150, 0, 0.65); font-weight: bold"
-        return pd.DataFrame(css, index=data.index, columns=data.columns)
-
-    return df.style.format(lambda v: num(v, precision)).apply(mark, axis=None)
-
-
 #: Columns of the editable table: the data's distribution (random samples only) and the
 #: layer's learnable parameters.
 DIST_COLUMNS, AFFINE_COLUMNS = ["mean", "spread (std)"], ["γ", "β"]
@@ -336,17 +320,21 @@ def part_mxn() -> None:
 
     # ------------------------------------------------------------- the table and its stats
     x_precision = 2 if not from_image else P
-    table = pd.DataFrame(values, index=row_names, columns=names)
-    out = pd.DataFrame(normalised, index=row_names, columns=names)
-    table.index.name, out.index.name = "x (input)", "y (output)"
     st.markdown(
         f"**Input x**, the mini-batch (M × N = {m} × {n}), and **output y**, normalised, then "
-        f"× γ + β. Example {i + 1} (row) and feature {j + 1} (column) are highlighted."
+        f"× γ + β. Example {i + 1} (row) and feature {j + 1} (column) are highlighted; hover "
+        "a number for its exact value."
     )
-    tables = st.container(horizontal=True)  # x beside y, no columns
-    height = min(38 + 35 * m, 420)
-    tables.dataframe(styled(table, i, j, x_precision), height=height, width="stretch")
-    tables.dataframe(styled(out, i, j, P), height=height, width="stretch")
+    pair = st.container(horizontal=True)  # x beside y, no columns
+    for corner, data, precision in (
+        ("x (input)", values, x_precision),
+        ("y (output)", normalised, P),
+    ):
+        pair.html(
+            tables.number_table(
+                data, names, row_names, corner, partial(num, precision=precision), row=i, col=j
+            )
+        )
 
     # ---------------------------------------- the statistics and the formula with numbers
     x = float(values[i, j])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
 import numpy as np
 
 
@@ -37,4 +40,74 @@ def markdown_tables(at, heading: str) -> list[np.ndarray]:
         rows = lines[first + 2 : end]  # after the header and the rule
         cells = [[c.strip() for c in r.strip("|").split("|")][1:] for r in rows]
         found.append(np.array(cells, dtype=float))
+    return found
+
+
+@dataclass
+class HtmlTable:
+    """A ``ui.tables.number_table`` as the page sent it."""
+
+    corner: str
+    columns: list[str]
+    index: list[str]
+    shown: list[list[str]]  # each cell's text
+    exact: np.ndarray  # (R, C) each cell's hover value (its title)
+    picked: list[tuple[int, int]]  # cells in bold (class "pick")
+    tinted: list[tuple[int, int]]  # cells tinted (class "hl")
+
+
+class _TableParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[tuple[str, str, dict]]] = []  # (tag, text, attrs) per cell
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("th", "td"):
+            self._cell = (tag, [], dict(attrs))
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            kind, text, attrs = self._cell
+            self.rows[-1].append((kind, "".join(text), attrs))
+            self._cell = None
+
+
+def html_tables(at) -> dict[str, HtmlTable]:
+    """Every ``ui.tables.number_table`` on the page (``st.html``), by its corner text."""
+    found = {}
+    for element in at.get("html"):
+        body = element.proto.body
+        if 'class="nbt"' not in body:
+            continue
+        parser = _TableParser()
+        parser.feed(body)
+        head, *rows = parser.rows
+        cells = [row[1:] for row in rows]
+        table = HtmlTable(
+            corner=head[0][1],
+            columns=[text for _, text, _ in head[1:]],
+            index=[row[0][1] for row in rows],
+            shown=[[text for _, text, _ in row] for row in cells],
+            exact=np.array([[float(a["title"]) for _, _, a in row] for row in cells]),
+            picked=[
+                (r, c)
+                for r, row in enumerate(cells)
+                for c, (_, _, a) in enumerate(row)
+                if a.get("class") == "pick"
+            ],
+            tinted=[
+                (r, c)
+                for r, row in enumerate(cells)
+                for c, (_, _, a) in enumerate(row)
+                if a.get("class") == "hl"
+            ],
+        )
+        found[table.corner] = table
     return found

@@ -12,7 +12,8 @@ import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
-from tests.readers import scale_captions
+from tests.readers import html_tables, scale_captions
+from vizlib.conv import format_number
 
 PAGE = "lessons/batchnorm.py"
 TOL = 6e-5  # the page shows 4 decimals
@@ -21,6 +22,11 @@ TOL = 6e-5  # the page shows 4 decimals
 def value(text: str) -> float:
     """A number as the page writes it ("−0.4061" with a typographic minus)."""
     return float(text.replace("−", "-").replace(",", ""))
+
+
+def written(v: float, decimals: int) -> str:
+    """``v`` as the page writes it: vizlib's formatting, "−", rounding noise as 0."""
+    return format_number(0.0 if abs(v) < 1e-12 else v, decimals).replace("-", "−")
 
 
 def state(at, label: str) -> str:
@@ -50,11 +56,19 @@ def bold_result(cell: str) -> float:
     return value(cell.split("**")[-2])
 
 
-def shown_table(at, corner: str):
-    """The st.dataframe whose index is named ``corner`` ("x (input)" or "y (output)")."""
-    found = [d.value for d in at.dataframe if d.value.index.name == corner]
-    assert found, f"no table {corner!r}; have {[d.value.index.name for d in at.dataframe]}"
-    return found[0]
+def shown_table(at, corner: str) -> np.ndarray:
+    """The exact values of the table headed ``corner`` ("x (input)" or "y (output)").
+
+    Also checks what a student reads: each cell's text is the page's formatting
+    of that value (2 decimals for sampled x, else 4).
+    """
+    found = html_tables(at)
+    assert corner in found, f"no table {corner!r}; have {list(found)}"
+    table = found[corner]
+    decimals = 2 if corner.startswith("x") and table.index[0].startswith("example") else 4
+    for row, texts in zip(table.exact, table.shown, strict=True):
+        assert texts == [written(v, decimals) for v in row]
+    return table.exact
 
 
 def line_starting(at, start: str) -> str:
@@ -98,7 +112,7 @@ def page(app):
 
 def test_formula_numbers_are_vizlibs(page):
     # The input table on the page, and the same table rebuilt from the seeds.
-    x = shown_table(page, "x (input)").to_numpy(dtype=float)  # (M=8, N=3)
+    x = shown_table(page, "x (input)")  # (M=8, N=3)
     means, spreads = [170.0, 70.0, 35.0], [10.0, 15.0, 12.0]
     rebuilt = np.stack(
         [np.random.default_rng([0, j]).normal(means[j], spreads[j], 8) for j in range(3)], axis=1
@@ -108,7 +122,7 @@ def test_formula_numbers_are_vizlibs(page):
     bn = vizlib.BatchNorm(3)
     y = bn(x)
     stats = bn.last_stats
-    np.testing.assert_allclose(shown_table(page, "y (output)").to_numpy(dtype=float), y, atol=1e-12)
+    np.testing.assert_allclose(shown_table(page, "y (output)"), y, atol=1e-12)
     # The per-feature statistics and the check, as the page's markdown table.
     table = md_table(page, " ")
     assert table[""] == ["E[x] (mean)", "Var[x] (÷ M)", "√(Var[x] + ε)", "mean of y", "std of y"]
@@ -132,10 +146,16 @@ def test_formula_numbers_are_vizlibs(page):
     assert numbers[3] == pytest.approx(stats.eps)
     assert numbers[-1] == pytest.approx(y[0, 0], abs=TOL)
 
-    # Follow another feature and example: the formula follows.
+    # The followed cell (example 1, feature 1) is bold, its row and column tinted.
+    for table in html_tables(page).values():
+        assert table.picked == [(0, 0)]
+        assert sorted(table.tinted) == [(0, 1), (0, 2)] + [(r, 0) for r in range(1, 8)]
+
+    # Follow another feature and example: the formula and the highlight follow.
     page.selectbox(key="bn.m.feature").set_value(2)
     page.number_input(key="bn.m.example").set_value(5).run()
     no_exceptions(page)
+    assert [t.picked for t in html_tables(page).values()] == [[(4, 2)], [(4, 2)]]
     text = line_starting(page, "As text: y =")
     assert value(text.split("**")[-2]) == pytest.approx(y[4, 2], abs=TOL)
     formula = next(m.value for m in page.markdown if "As text: y =" in m.value)
@@ -280,7 +300,7 @@ def test_invalid_settings_show_a_message_and_the_page_goes_on(page):
 def test_image_sources(page):
     page.radio(key="bn.m.source").set_value("Pixels of the current image").run()
     no_exceptions(page)
-    x = shown_table(page, "x (input)").to_numpy(dtype=float)  # (M, N) filter responses
+    x = shown_table(page, "x (input)")  # (M, N) filter responses
     y = vizlib.BatchNorm(x.shape[1])(x)
     text = line_starting(page, "As text: y =")
     assert value(text.split("**")[-2]) == pytest.approx(y[0, 0], abs=TOL)
