@@ -127,13 +127,15 @@ def _set_value(at: AppTest, kind: str, key: str, value) -> None:
 
 
 def browser_latency(
-    chosen: list[str], changes: int, labels: list[str] | None = None
+    chosen: list[str], changes: int, labels: list[str] | None = None, cpu_throttle: float = 1.0
 ) -> dict[tuple[str, str], float]:
     """Median ms from Enter in a number input to the rerun's end, per (page, input label).
 
     The inputs timed on each page: those of ``labels`` it has, else its first
     number input and, where the page has one, "Output row" (a step position,
-    which reruns only the page's step fragment).
+    which reruns only the page's step fragment). ``cpu_throttle`` > 1 slows the
+    page's CPU that many times (Chrome's CPU throttling, as in its DevTools): a
+    slower student laptop, or this VM on a slow day; the server is not slowed.
     """
     import socket
     import subprocess
@@ -172,6 +174,9 @@ def browser_latency(
                 executable_path="/usr/bin/chromium", args=["--disable-gpu"]
             )
             page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+            if cpu_throttle != 1:
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu_throttle})
             for _ in range(100):
                 try:
                     page.goto(f"http://127.0.0.1:{port}/")
@@ -276,6 +281,9 @@ def main() -> None:
         "--browser-label", action="append", help="number inputs to change (their labels)"
     )
     parser.add_argument("--browser-only", action="store_true", help="skip the AppTest part")
+    parser.add_argument(
+        "--cpu-throttle", type=float, default=1.0, help="slow the page's CPU N times (CDP)"
+    )
     args = parser.parse_args()
     chosen = args.page or pages()
     if args.browser_only:
@@ -291,8 +299,9 @@ def main() -> None:
             row.append(f"{statistics.median(times):.0f} (n={len(times)})" if times else "n/a")
         print(f"{page:34} {row[0]:>11} {row[1]:>15}")
     if args.browser:
-        print("\nheadless Chromium, Enter in a number input -> rerun finished:")
-        timed = browser_latency(chosen, args.browser_changes, args.browser_label)
+        throttle = f", page CPU slowed {args.cpu_throttle:g}x" if args.cpu_throttle != 1 else ""
+        print(f"\nheadless Chromium{throttle}, Enter in a number input -> rerun finished:")
+        timed = browser_latency(chosen, args.browser_changes, args.browser_label, args.cpu_throttle)
         for (page, label), ms in timed.items():
             print(f"{page:34} {label[:26]:26} {ms:6.0f} ms (median of {args.browser_changes})")
 
