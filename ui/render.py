@@ -37,6 +37,9 @@ SEQUENTIAL_CMAP = "viridis"
 
 #: Small inputs are enlarged with visible pixel blocks up to this many pixels.
 MIN_DISPLAY_SIDE = 320
+#: Narrowest colour bar: its two pointed ends and a readable strip between them.
+#: A narrower map (a tall thin upload, 300×7) is centred on transparent columns.
+COLORBAR_MIN_WIDTH = 64
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,15 @@ def colorbar_rows(width: int, cmap: str, *, low: bool = False, high: bool = Fals
     limit saturate, otherwise that room stays transparent, so the strip itself
     always spans the same columns. A transparent gap above separates it from the
     picture; transparency keeps it readable on light and dark pages alike.
+
+    Raises
+    ------
+    ValueError
+        If ``width`` is below :data:`COLORBAR_MIN_WIDTH` (no room for the ends
+        and the strip); :func:`picture_of_map` widens narrow maps first.
     """
+    if width < COLORBAR_MIN_WIDTH:
+        raise ValueError(f"`width` must be at least {COLORBAR_MIN_WIDTH} px; got {width}")
     height = max(14, width // 20)
     tip = max(7, height * 2 // 3)
     gap = max(8, width // 40)
@@ -162,6 +173,8 @@ def picture_of_map(
         Draw the colour bar under the map in the same picture (RGBA), with
         pointed ends where values below/above the limits saturate
         (:func:`colorbar_rows`). One picture on the page instead of two.
+        A map narrower than the bar (:data:`COLORBAR_MIN_WIDTH`) is centred
+        on transparent columns.
     """
     values = np.asarray(values, dtype=np.float32)  # (H, W)
     if vmin is None or vmax is None:
@@ -175,7 +188,9 @@ def picture_of_map(
         rgb = _fit(rgb, max_side)
     if colorbar is not None:
         opaque = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
-        bar = colorbar_rows(rgb.shape[1], cmap, low=colorbar[0], high=colorbar[1])
+        extra = max(0, COLORBAR_MIN_WIDTH - opaque.shape[1])  # (h, w, 4) -> (h, >= 64, 4)
+        opaque = np.pad(opaque, ((0, 0), (extra // 2, extra - extra // 2), (0, 0)))
+        bar = colorbar_rows(opaque.shape[1], cmap, low=colorbar[0], high=colorbar[1])
         rgb = np.concatenate([opaque, bar], axis=0)  # (h + gap + bar, w, 4)
     return Picture(encode_png(rgb), values.shape[0], values.shape[1], vmin, vmax, cmap)
 

@@ -271,6 +271,15 @@ def test_a_one_by_3000_strip_through_every_lesson(uploads):
     assert uploads.session_state[CURRENT_IMAGE].shape == (1, 256)
 
 
+def test_a_tall_thin_strip_through_every_lesson(uploads):
+    """300×7: every feature map is narrower than its colour bar (a crash in every lesson)."""
+    _upload(uploads, ("tall.png", bf.png(bf.gradient(300, 7, seed=9)), "image/png"))
+    for page in PAGES:
+        open_page(uploads, page)
+        no_exceptions(uploads)
+    assert uploads.session_state[CURRENT_IMAGE].shape == (256, 6)
+
+
 # --------------------------------------------------------------------------- kernels
 
 

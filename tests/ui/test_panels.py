@@ -164,6 +164,19 @@ def test_map_picture_carries_its_colour_bar_underneath():
     assert tipless[0, 3] == 0 and tipless[-1, 3] == 0  # no values beyond: no tips
 
 
+@pytest.mark.parametrize("shape", [(300, 7), (1024, 1), (256, 2), (40, 1)])
+def test_a_map_narrower_than_its_colour_bar_is_centred_above_it(shape):
+    values = np.linspace(-1.0, 1.0, shape[0] * shape[1]).reshape(shape)  # (H, W)
+    plain = _pixels(panels.map_picture(values).png)  # the map alone, (h, w, 3)
+    both = _pixels(panels.map_picture(values, colorbar=True).png)
+    h, w = plain.shape[:2]
+    assert both.shape[1] == render.COLORBAR_MIN_WIDTH > w
+    left = (render.COLORBAR_MIN_WIDTH - w) // 2
+    np.testing.assert_array_equal(both[:h, left : left + w], plain)  # the map, unchanged
+    assert np.all(both[:h, :left, 3] == 0) and np.all(both[:h, left + w :, 3] == 0)
+    assert (both[h:, :, 3] == 255).any()  # and its colour bar below
+
+
 def test_fit_png_shrinks_crisply_and_never_to_zero_height():
     blocks = np.kron(np.array([[0, 255], [255, 0]], np.uint8), np.ones((160, 160), np.uint8))
     png = render.encode_png(blocks)  # (320, 320): two-by-two pixel blocks
