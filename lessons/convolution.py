@@ -347,8 +347,9 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
     out_h, out_w = feature_map.shape
     presentation.section(
         STEPS_TITLE,
-        "Choose an output position with the numbers or buttons, or click the input or the "
-        "feature map in the player. The player scans the positions in order, in your browser.",
+        "Choose an output position with the numbers or buttons, or in the player: point at "
+        "the input or the feature map to see that window's numbers at once, click to keep it. "
+        "The player scans the positions in order, in your browser.",
     )
     row, col = stepview.select_position(st, K, (out_h, out_w))
 

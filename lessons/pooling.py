@@ -479,8 +479,9 @@ def _steps(
     out_h, out_w = pooled.shape
     presentation.section(
         STEPS_TITLE,
-        "Choose an output position with the numbers or buttons, or click the input or the "
-        "output in the player. The player scans the positions in order, in your browser.",
+        "Choose an output position with the numbers or buttons, or in the player: point at "
+        "the input or the output to see that window's numbers at once, click to keep it. "
+        "The player scans the positions in order, in your browser.",
     )
     row, col = stepview.select_position(st, K, (out_h, out_w))
 

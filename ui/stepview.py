@@ -5,7 +5,9 @@ position, in scan order) and sends them with two small pictures, the
 (padded) input and the output map, to ONE in-page component (Streamlit's
 ``st.components.v2``, no iframe). Play, pause, previous/next and the speed
 control run in the browser, so an animation at 5–20 steps per second needs no
-server rerun per step; a click on the input or output picks a position. The
+server rerun per step. Pointing at the input or the output previews that
+position's window and sum at once (any loaded position, no rerun); a click
+chooses it for the page. The
 component's page elements live across reruns and only redraw what changed, so
 a rerun costs the browser little. No network access and no external JavaScript:
 everything is inline.
@@ -430,6 +432,7 @@ button:focus-visible, input:focus-visible, .player:focus-visible {
   outline:3px solid var(--hi); outline-offset:2px; }
 button[aria-pressed=true] { border-color:var(--hi); }
 .where { font-weight:600; margin-left:.5rem; }
+.peek .where { text-decoration:underline dotted var(--hi) 3px; text-underline-offset:4px; }
 .muted { color:var(--muted); font-size:.85rem; }
 .stage { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; padding:6px; }
 figure { margin:0; display:flex; flex-direction:column; align-items:center; gap:.3rem;
@@ -514,8 +517,14 @@ class Player {
                          old.input.label, old.output.label, old.input.inner])
          === JSON.stringify([S.panels, S.operators, S.input.cells, S.output.cells,
                              S.input.label, S.output.label, S.input.inner]);
+    if (same && this.IN && data.frames === old.framesText && data.start === old.start) {
+      this.S = S;  // the same data again (a redraw of the page): keep playing or previewing
+      return;
+    }
     this.stop();
-    this.S = S; this.i = S.start;
+    this.S = S; this.i = S.start; this.home = undefined; this.centres = null;
+    this.root.classList.remove('peek');
+    this.index = new Map(frames.map((f, k) => [f.pos[0] + ',' + f.pos[1], k]));
     if (same && this.IN) { this.show(this.i); this.note(); return; }
     this.skeleton(); this.fit();
   }
@@ -567,13 +576,17 @@ class Player {
       if (this.S.loop || this.i < this.S.frames.length - 1) this.show(this.i + 1);
     };
     speed.oninput = () => { this.fps = +speed.value; fps.textContent = `${speed.value} steps/s`; };
-    this.$('in').onclick = (e) => this.pick(e, 'input');
-    this.$('out').onclick = (e) => this.pick(e, 'output');
+    for (const [id, which] of [['in', 'input'], ['out', 'output']]) {
+      const host = this.$(id);
+      host.onclick = (e) => this.pick(e, which);
+      host.onpointermove = (e) => this.peek(e, which);
+      host.onpointerleave = () => this.unpeek();
+    }
     this.note();
   }
   note() {
-    this.$('note').textContent = 'Keys: ← → step, space play/pause. Click the input or the output '
-      + 'to choose a position. ' + this.S.note;
+    this.$('note').textContent = 'Keys: ← → step, space play/pause. Point at the input or the '
+      + 'output to preview a position, click to choose it. ' + this.S.note;
   }
 
   view(id, v, maxPx) {
@@ -696,25 +709,74 @@ class Player {
     if (eq >= 0) expr.append(el('b', '', f.expression.slice(eq + 3)));
   }
 
-  // A click on the input or output: the cell under the pointer (whole-array
-  // coordinates; the input's are unpadded, so padding gives -1 and the like).
-  pick(e, which) {
+  // The cell under the pointer, in the view's own coordinates (the input's are
+  // those of the padded picture); null between cells.
+  cellAt(e, which) {
     const view = which === 'input' ? this.IN : this.OUT;
-    if (!view) return;
-    let r, c;
+    if (!view) return null;
     if (view.cells) {
       const d = e.target.closest('.cell');
-      if (!d) return;
-      r = +d.dataset.r; c = +d.dataset.c;
-    } else {
-      const box = view.host.getBoundingClientRect();
-      r = Math.floor((e.clientY - box.top) / view.scale);
-      c = Math.floor((e.clientX - box.left) / view.scale);
-      r = Math.min(Math.max(r, 0), view.v.rows - 1); c = Math.min(Math.max(c, 0), view.v.cols - 1);
+      return d ? [+d.dataset.r, +d.dataset.c] : null;
     }
+    const box = view.host.getBoundingClientRect();
+    const r = Math.floor((e.clientY - box.top) / view.scale);
+    const c = Math.floor((e.clientX - box.left) / view.scale);
+    return [Math.min(Math.max(r, 0), view.v.rows - 1), Math.min(Math.max(c, 0), view.v.cols - 1)];
+  }
+  // The loaded frame for a cell: on the output the frame of that position; on the
+  // input the frame whose window (its taps' bounding box) holds the cell with the
+  // centre nearest to it. -1 when no loaded frame fits.
+  frameAt(rc, which) {
+    if (which === 'output') {
+      const k = this.index.get(rc[0] + ',' + rc[1]);
+      return k === undefined ? -1 : k;
+    }
+    if (!this.centres) this.centres = this.S.frames.map((f) => {
+      const rs = f.taps.map(t => t[0]), cs = f.taps.map(t => t[1]);
+      return [Math.min(...rs), Math.max(...rs), Math.min(...cs), Math.max(...cs)];
+    });
+    let best = -1, bestD = Infinity;
+    this.centres.forEach(([r0, r1, c0, c1], k) => {
+      if (rc[0] < r0 || rc[0] > r1 || rc[1] < c0 || rc[1] > c1) return;
+      const d = (rc[0] - (r0 + r1) / 2) ** 2 + (rc[1] - (c0 + c1) / 2) ** 2;
+      if (d < bestD) { best = k; bestD = d; }
+    });
+    return best;
+  }
+  // Pointing previews a loaded position without a rerun; leaving goes back. A preview
+  // changes no sizes (only texts of fixed-size cells and a dotted underline): a layout
+  // shift under the pointer would fire pointerleave and make the preview flicker.
+  peek(e, which) {
+    if (this.timer || !this.IN) return;
+    const rc = this.cellAt(e, which);
+    const k = rc ? this.frameAt(rc, which) : -1;
+    if (k < 0) { this.unpeek(); return; }
+    if (this.home === undefined) { this.home = this.i; this.root.classList.add('peek'); }
+    if (k !== this.i) this.show(k);
+  }
+  unpeek() {
+    if (this.home === undefined) return;
+    const home = this.home;
+    this.home = undefined; this.root.classList.remove('peek');
+    if (!this.timer && home !== this.i) this.show(home);
+  }
+  // A click on the input or output chooses a position for the page: the one being
+  // previewed (what you see is what you get), else the cell under the pointer
+  // (whole-array coordinates; the input's are unpadded, so padding gives -1 and the like).
+  pick(e, which) {
+    const rc = this.cellAt(e, which);
+    if (!rc) return;
+    if (this.home !== undefined) {  // a preview: keep it, and the page follows after the rerun
+      const f = this.S.frames[this.i];
+      this.home = undefined; this.root.classList.remove('peek'); this.stop();
+      this.trigger('pick', {view: 'output', row: f.pos[0], col: f.pos[1]});
+      return;
+    }
+    let [r, c] = rc;
+    const view = which === 'input' ? this.IN : this.OUT;
     if (which === 'input' && view.v.inner) { r -= view.v.inner[0]; c -= view.v.inner[1]; }
     if (which === 'output') {  // show it at once when loaded; the page follows after the rerun
-      const k = this.S.frames.findIndex(f => f.pos[0] === r && f.pos[1] === c);
+      const k = this.frameAt(rc, 'output');
       if (k >= 0) { this.stop(); this.show(k); }
     }
     this.trigger('pick', {view: which, row: r, col: c});
@@ -734,6 +796,7 @@ class Player {
   }
   play() {
     if (this.timer) { this.stop(); return; }
+    this.home = undefined; this.root.classList.remove('peek');
     if (!this.S.loop && this.i === this.S.frames.length - 1) this.show(0);
     this.$('play').textContent = '❚❚ Pause'; this.$('play').setAttribute('aria-pressed', 'true');
     this.$('expr').setAttribute('aria-live', 'off');

@@ -10,6 +10,7 @@ and after, and, where a number is written, the number vizlib computes.
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -117,7 +118,35 @@ def test_stepping_the_window_changes_the_written_sum(conv):
     player.locator("#in .cell[data-r='1'][data-c='3']").click()
     wait_until(page, lambda: _position(page) == (0, 2), what="the window around the click")
     assert _step_text(page) == vizlib.conv_step(grid, kernel, 0, 2).expression()
+
+    # pointing previews a position in the player at once, with vizlib's sum, and no rerun
+    wait_idle(page)
+    wait_until(page, lambda: "row 0, column 2 =" in headline.inner_text(), what="player follows")
+    expr = player.locator("#expr")
+    for r, c in ((2, 0), (1, 1)):
+        player.locator(f"#out .cell[data-r='{r}'][data-c='{c}']").hover()
+        _until_shown(headline, f"row {r}, column {c} =")
+        assert expr.inner_text() == vizlib.conv_step(grid, kernel, r, c).expression()
+    # on the input: the window centred on the pixel pointed at (input (3, 1) -> output (2, 0))
+    player.locator("#in .cell[data-r='3'][data-c='1']").hover()
+    _until_shown(headline, "row 2, column 0 =")
+    assert _position(page) == (0, 2)  # the page has not moved
+    page.mouse.move(5, 5)  # away from the player: back to the page's position
+    _until_shown(headline, "row 0, column 2 =")
+    # a click keeps what was previewed
+    player.locator("#out .cell[data-r='1'][data-c='2']").click()
+    wait_until(page, lambda: _position(page) == (1, 2), what="the previewed cell kept")
     assert exception_count(page) == 0
+
+
+def _until_shown(locator, text: str, timeout: float = 10) -> None:
+    """Poll until ``text`` is in the locator's text, without scrolling or moving the
+    pointer (``wait_until`` scrolls to the end, which ends a preview)."""
+    deadline = time.monotonic() + timeout
+    while text not in locator.inner_text():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {text!r}; shown {locator.inner_text()!r}")
+        locator.page.wait_for_timeout(50)
 
 
 def _position(page) -> tuple[int, int]:
