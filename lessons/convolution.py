@@ -382,6 +382,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             **slide,
             cmap=cmap,
             input_label=f"Input ({image.label})",
+            peek=stepview.peek(f"{K}.player", (out_h, out_w)),
         )
         stepview.show(
             player,

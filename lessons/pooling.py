@@ -532,6 +532,7 @@ def _steps(
                 if mode == "max"
                 else "Step-by-step player: the window on the input, its sum and the divisor"
             ),
+            peek=stepview.peek(f"{K}.player", (out_h, out_w)),
         )
         stepview.show(
             player,

@@ -233,6 +233,7 @@ def pool_stepview(
     input_label: str = "Input",
     output_label: str = "Pooled",
     alt: str = "Step-by-step player",
+    peek: tuple[int, int] | None = None,
 ) -> dict:
     """Build the step player's data for one pooling layer, starting at ``(row, col)``.
 
@@ -259,6 +260,9 @@ def pool_stepview(
         for b in range(first, stop, block)
     ]
     every = len(positions) == out_h * out_w
+    more = stepview.extra_range(out_w, out_h * out_w, block, first, stop, peek)
+    extra = "[]" if more is None else "[" + _pool_block(x_key, params, *more, out_w, x) + "]"
+    span = (dilation * (kernel_size - 1) + 1,) * 2
     if mode == "max":
         titles, operators, result_operator = ("Window (winner outlined)",), (), "→ max →"
     else:
@@ -275,4 +279,6 @@ def pool_stepview(
         loop=every,
         note=stepview.loaded_note(len(positions), every),
         alt=alt,
+        extra=extra,
+        geometry=stepview.geometry((out_h, out_w), stride, span, block),
     )

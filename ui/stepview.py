@@ -52,10 +52,13 @@ __all__ = [
     "cells_view",
     "conv_frames",
     "conv_stepview",
+    "extra_range",
     "frames_of",
+    "geometry",
     "image_view",
     "pad_amounts",
     "padded_input",
+    "peek",
     "scan_positions",
     "show",
 ]
@@ -378,12 +381,15 @@ def conv_stepview(
     cmap: str = render.DIVERGING_CMAPS[0],
     input_label: str = "Input",
     alt: str = "Step-by-step player: the window, kernel, products and sum",
+    peek: tuple[int, int] | None = None,
 ) -> dict:
     """Build the player's data for a 2-D convolution, starting at ``(row, col)``.
 
     ``feature_map`` is the map :func:`vizlib.conv2d` computed with the same
     settings (drawn as the output view). Frames are cached in blocks of
     :func:`block_size` positions, keyed on the input's full digest and the settings.
+    ``peek``: an output position the pointer asked for (:func:`peek`); its block
+    comes as extra frames to preview.
     """
     x = np.asarray(x)
     weight = np.asarray(weight, dtype=np.float64)  # (kH, kW)
@@ -403,7 +409,17 @@ def conv_stepview(
         for b in range(first, stop, block)
     ]
     every = len(positions) == out_h * out_w
+    more = extra_range(out_w, out_h * out_w, block, first, stop, peek)
+    extra = (
+        "[]"
+        if more is None
+        else "[" + _conv_block(x_key, w_key, params, more[0], more[1], out_w, x, weight) + "]"
+    )
+    d = (dilation, dilation) if np.isscalar(dilation) else tuple(dilation)
+    span = tuple(d[a] * (weight.shape[a] - 1) + 1 for a in (0, 1))
     return build_player(
+        extra=extra,
+        geometry=geometry((out_h, out_w), stride, span, block),
         input_view=input_view,
         output_view=output_view,
         panel_titles=("Window (input values)", "Kernel (weights)", "Products"),
@@ -433,6 +449,7 @@ button:focus-visible, input:focus-visible, .player:focus-visible {
 button[aria-pressed=true] { border-color:var(--hi); }
 .where { font-weight:600; margin-left:.5rem; }
 .peek .where { text-decoration:underline dotted var(--hi) 3px; text-underline-offset:4px; }
+.loading .stage > figure:not(:first-child):not(:last-child), .loading .expr { opacity:.45; }
 .muted { color:var(--muted); font-size:.85rem; }
 .stage { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; padding:6px; }
 figure { margin:0; display:flex; flex-direction:column; align-items:center; gap:.3rem;
@@ -511,22 +528,35 @@ class Player {
   update(data) {
     const old = this.S;
     const frames = old && data.frames === old.framesText ? old.frames : JSON.parse(data.frames);
-    const S = {...data, framesText: data.frames, frames};
+    const extra = old && data.extra === old.extraText ? old.extra : JSON.parse(data.extra || '[]');
+    const S = {...data, framesText: data.frames, frames, extraText: data.extra, extra};
     const same = old && old.input.src === S.input.src && old.output.src === S.output.src
       && JSON.stringify([old.panels, old.operators, old.input.cells, old.output.cells,
                          old.input.label, old.output.label, old.input.inner])
          === JSON.stringify([S.panels, S.operators, S.input.cells, S.output.cells,
                              S.input.label, S.output.label, S.input.inner]);
     if (same && this.IN && data.frames === old.framesText && data.start === old.start) {
-      this.S = S;  // the same data again (a redraw of the page): keep playing or previewing
+      // The same data again (a redraw), or only more frames to preview (a block asked
+      // for by pointing): keep playing or previewing, and show what was waited for.
+      this.S = S; this.reindex(); this.asked = new Set();  // what is missing may be asked again
+      this.root.classList.remove('loading');
+      if (this.want && !this.timer) this.peekAt(this.want);  // the pointer is still there
       return;
     }
     this.stop();
-    this.S = S; this.i = S.start; this.home = undefined; this.centres = null;
-    this.root.classList.remove('peek');
-    this.index = new Map(frames.map((f, k) => [f.pos[0] + ',' + f.pos[1], k]));
+    this.S = S; this.i = S.start; this.home = undefined;
+    this.want = null; this.asked = new Set(); clearTimeout(this.askTimer);
+    this.root.classList.remove('peek', 'loading');
+    this.reindex();
     if (same && this.IN) { this.show(this.i); this.note(); return; }
     this.skeleton(); this.fit();
+  }
+
+  // Every frame the player holds, by output position: the stepping frames win over
+  // the extra ones (loaded only for previews).
+  reindex() {
+    this.index = new Map(); this.centres = null;
+    for (const f of [...this.S.extra, ...this.S.frames]) this.index.set(f.pos + '', f);
   }
 
   skeleton() {
@@ -683,7 +713,15 @@ class Player {
   show(k) {
     const S = this.S, n = S.frames.length;
     this.i = ((k % n) + n) % n;
-    const f = S.frames[this.i];
+    this.draw(S.frames[this.i]);
+  }
+  draw(f) {
+    this.shown = f;
+    // Where this window is among all the positions (scan order), not among those loaded.
+    const g = this.S.geometry, num = (v) => v.toLocaleString('en-US');
+    this.$('count').textContent = g
+      ? `position ${num(f.pos[0] * g.out[1] + f.pos[1] + 1)} of ${num(g.out[0] * g.out[1])}`
+      : `step ${this.S.frames.indexOf(f) + 1} of ${this.S.frames.length}`;
     f.panels.forEach((p, m) => {
       const host = this.$('p' + m);
       const v = {rows: p.cells.length, cols: p.cells[0].length,
@@ -702,7 +740,6 @@ class Player {
     });
     this.highlight(this.OUT, [f.pos]);
     this.$('where').textContent = `Output row ${f.pos[0]}, column ${f.pos[1]} = ${f.result}`;
-    this.$('count').textContent = `step ${this.i + 1} of ${n}`;
     const expr = this.$('expr'), eq = f.expression.lastIndexOf(' = ');
     const head = eq >= 0 ? f.expression.slice(0, eq + 3) : f.expression;
     expr.replaceChildren(document.createTextNode(head));
@@ -723,42 +760,70 @@ class Player {
     const c = Math.floor((e.clientX - box.left) / view.scale);
     return [Math.min(Math.max(r, 0), view.v.rows - 1), Math.min(Math.max(c, 0), view.v.cols - 1)];
   }
-  // The loaded frame for a cell: on the output the frame of that position; on the
-  // input the frame whose window (its taps' bounding box) holds the cell with the
-  // centre nearest to it. -1 when no loaded frame fits.
-  frameAt(rc, which) {
-    if (which === 'output') {
-      const k = this.index.get(rc[0] + ',' + rc[1]);
-      return k === undefined ? -1 : k;
+  // The output position a cell stands for: on the output itself; on the input the
+  // window centred nearest to it, as the page computes it for a click (Python's
+  // round: halves to even), or without geometry the loaded window holding the cell
+  // with the centre nearest to it. null when there is none.
+  positionAt(rc, which) {
+    if (which === 'output') return rc;
+    const g = this.S.geometry;
+    if (g) {
+      const even = (v) => {  // Python's round()
+        const f = Math.floor(v), d = v - f;
+        return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
+      };
+      return [0, 1].map((a) => Math.min(Math.max(
+        even((rc[a] - g.centre[a]) / g.stride[a]), 0), g.out[a] - 1));
     }
-    if (!this.centres) this.centres = this.S.frames.map((f) => {
+    if (!this.centres) this.centres = [...this.index.values()].map((f) => {
       const rs = f.taps.map(t => t[0]), cs = f.taps.map(t => t[1]);
-      return [Math.min(...rs), Math.max(...rs), Math.min(...cs), Math.max(...cs)];
+      return [f.pos, Math.min(...rs), Math.max(...rs), Math.min(...cs), Math.max(...cs)];
     });
-    let best = -1, bestD = Infinity;
-    this.centres.forEach(([r0, r1, c0, c1], k) => {
-      if (rc[0] < r0 || rc[0] > r1 || rc[1] < c0 || rc[1] > c1) return;
+    let best = null, bestD = Infinity;
+    for (const [pos, r0, r1, c0, c1] of this.centres) {
+      if (rc[0] < r0 || rc[0] > r1 || rc[1] < c0 || rc[1] > c1) continue;
       const d = (rc[0] - (r0 + r1) / 2) ** 2 + (rc[1] - (c0 + c1) / 2) ** 2;
-      if (d < bestD) { best = k; bestD = d; }
-    });
+      if (d < bestD) { best = pos; bestD = d; }
+    }
     return best;
   }
-  // Pointing previews a loaded position without a rerun; leaving goes back. A preview
-  // changes no sizes (only texts of fixed-size cells and a dotted underline): a layout
-  // shift under the pointer would fire pointerleave and make the preview flicker.
+  // Pointing previews a position without a rerun; leaving goes back. A position the
+  // player does not hold yet is asked for (its block of frames, once the pointer has
+  // rested on it briefly) and shown when it arrives. A preview changes no sizes (only
+  // texts of fixed-size cells, a dotted underline, an opacity): a layout shift under
+  // the pointer would fire pointerleave and make the preview flicker.
   peek(e, which) {
     if (this.timer || !this.IN) return;
     const rc = this.cellAt(e, which);
-    const k = rc ? this.frameAt(rc, which) : -1;
-    if (k < 0) { this.unpeek(); return; }
+    const pos = rc && this.positionAt(rc, which);
+    if (!pos) { this.unpeek(); return; }
+    this.want = pos;
+    this.peekAt(pos);
+  }
+  peekAt(pos) {
+    const f = this.index.get(pos + '');
+    if (!f) { this.ask(pos); return; }
+    clearTimeout(this.askTimer); this.root.classList.remove('loading');
     if (this.home === undefined) { this.home = this.i; this.root.classList.add('peek'); }
-    if (k !== this.i) this.show(k);
+    if (f !== this.shown) this.draw(f);
+  }
+  ask(pos) {
+    const g = this.S.geometry;
+    clearTimeout(this.askTimer);
+    if (!g) return;
+    const block = Math.floor((pos[0] * g.out[1] + pos[1]) / g.block);
+    if (this.asked.has(block)) return;  // on its way
+    this.askTimer = setTimeout(() => {
+      this.asked.add(block); this.root.classList.add('loading');
+      this.trigger('need', {row: pos[0], col: pos[1]});
+    }, 120);
   }
   unpeek() {
+    clearTimeout(this.askTimer); this.want = null; this.root.classList.remove('loading');
     if (this.home === undefined) return;
     const home = this.home;
     this.home = undefined; this.root.classList.remove('peek');
-    if (!this.timer && home !== this.i) this.show(home);
+    if (!this.timer) this.show(home);
   }
   // A click on the input or output chooses a position for the page: the one being
   // previewed (what you see is what you get), else the cell under the pointer
@@ -766,17 +831,19 @@ class Player {
   pick(e, which) {
     const rc = this.cellAt(e, which);
     if (!rc) return;
+    clearTimeout(this.askTimer);
     if (this.home !== undefined) {  // a preview: keep it, and the page follows after the rerun
-      const f = this.S.frames[this.i];
-      this.home = undefined; this.root.classList.remove('peek'); this.stop();
-      this.trigger('pick', {view: 'output', row: f.pos[0], col: f.pos[1]});
+      const pos = this.shown.pos;
+      this.home = undefined; this.want = null; this.stop();
+      this.root.classList.remove('peek', 'loading');
+      this.trigger('pick', {view: 'output', row: pos[0], col: pos[1]});
       return;
     }
     let [r, c] = rc;
     const view = which === 'input' ? this.IN : this.OUT;
     if (which === 'input' && view.v.inner) { r -= view.v.inner[0]; c -= view.v.inner[1]; }
     if (which === 'output') {  // show it at once when loaded; the page follows after the rerun
-      const k = this.frameAt(rc, 'output');
+      const k = this.S.frames.findIndex(f => f.pos[0] === r && f.pos[1] === c);
       if (k >= 0) { this.stop(); this.show(k); }
     }
     this.trigger('pick', {view: which, row: r, col: c});
@@ -796,7 +863,7 @@ class Player {
   }
   play() {
     if (this.timer) { this.stop(); return; }
-    this.home = undefined; this.root.classList.remove('peek');
+    this.home = undefined; this.want = null; this.root.classList.remove('peek', 'loading');
     if (!this.S.loop && this.i === this.S.frames.length - 1) this.show(0);
     this.$('play').textContent = '❚❚ Pause'; this.$('play').setAttribute('aria-pressed', 'true');
     this.$('expr').setAttribute('aria-live', 'off');
@@ -840,6 +907,8 @@ def build_player(
     note: str = "",
     result_operator: str = "→Σ→",
     alt: str = "Step-by-step player",
+    extra: list[dict] | str = "",
+    geometry: dict | None = None,
 ) -> dict:
     """Return the player's data for ``frames`` (see the module docstring); :func:`show` draws it.
 
@@ -849,8 +918,15 @@ def build_player(
     ``result_operator`` stands between the last panel and the output
     (``"→ max →"`` for max pooling). Every text is put on the page as text,
     never as HTML.
+
+    ``extra`` frames (a list or its JSON text) are only previewed when the
+    pointer is on their position, never stepped through. ``geometry`` (from
+    :func:`geometry`) lets the player tell which output position a pointed
+    input cell stands for, and ask for the block of frames holding a position
+    it does not have (see :func:`show` and :func:`peek`).
     """
     frames_json = frames if isinstance(frames, str) else json.dumps(frames, separators=(",", ":"))
+    extra_json = extra if isinstance(extra, str) else json.dumps(extra, separators=(",", ":"))
     if frames_json.replace(" ", "") in ("", "[]"):
         raise ValueError("`frames` must hold at least one frame")
     return {
@@ -865,6 +941,8 @@ def build_player(
         "fps": int(min(20, max(1, fps))),
         "note": str(note),
         "alt": str(alt),
+        "extra": extra_json or "[]",
+        "geometry": geometry,
     }
 
 
@@ -873,15 +951,61 @@ def frames_of(player: dict) -> list[dict]:
     return json.loads(player["frames"])
 
 
+def geometry(out_shape: tuple[int, int], stride, span: tuple[int, int], block: int) -> dict:
+    """How output positions sit on the (padded) input, for the player's pointer.
+
+    The window of output ``(r, c)`` starts at padded input cell ``(r·s, c·s)`` and
+    spans ``span`` cells (``d·(k − 1) + 1`` per axis); frames come in scan-order
+    blocks of ``block`` positions.
+    """
+    s = (stride, stride) if np.isscalar(stride) else tuple(stride)
+    return {
+        "out": [int(n) for n in out_shape],
+        "stride": [int(n) for n in s],
+        "centre": [(int(n) - 1) / 2 for n in span],
+        "block": int(block),
+    }
+
+
+def peek(key: str, out_shape: tuple[int, int]) -> tuple[int, int] | None:
+    """The output position the pointer asked the player ``key`` to load, if it still fits."""
+    value = st.session_state.get(f"{key}.peek")
+    if value is None:
+        return None
+    row, col = value
+    return (row, col) if 0 <= row < out_shape[0] and 0 <= col < out_shape[1] else None
+
+
+def extra_range(
+    out_w: int, total: int, block: int, first: int, stop: int, at: tuple[int, int] | None
+) -> tuple[int, int] | None:
+    """Scan indices [start, stop) of the block holding position ``at``, if not in [first, stop)."""
+    if at is None:
+        return None
+    b = (at[0] * out_w + at[1]) // block * block
+    return None if first <= b < stop else (b, min(total, b + block))
+
+
 def show(player: dict, *, key: str, on_pick=None, args: tuple = ()) -> None:
     """Put the player on the page (a v2 component in the page itself, no iframe).
 
     A click on its input or output calls ``on_pick(view, row, col, *args)``
     before the rerun, with ``view`` "input" (unpadded input coordinates, which
-    may lie in the padding, e.g. −1) or "output" (output coordinates).
+    may lie in the padding, e.g. −1) or "output" (output coordinates). When
+    the pointer rests on a position the player does not hold, it asks for it:
+    the position is kept under ``{key}.peek`` (see :func:`peek`) for the next
+    run to load its block of frames as ``extra``; a click forgets it.
     """
 
+    def needed() -> None:
+        value = getattr(st.session_state.get(key), "need", None)
+        try:
+            st.session_state[f"{key}.peek"] = (int(value["row"]), int(value["col"]))
+        except (KeyError, TypeError, ValueError):
+            return  # a malformed message from the browser: ignore it
+
     def picked() -> None:
+        st.session_state.pop(f"{key}.peek", None)
         value = getattr(st.session_state.get(key), "pick", None)
         if on_pick is not None and isinstance(value, dict):
             try:
@@ -891,7 +1015,7 @@ def show(player: dict, *, key: str, on_pick=None, args: tuple = ()) -> None:
             if view in ("input", "output"):
                 on_pick(view, row, col, *args)
 
-    _PLAYER(data=player, key=key, on_pick_change=picked, height="content")
+    _PLAYER(data=player, key=key, on_pick_change=picked, on_need_change=needed, height="content")
 
 
 def loaded_note(count: int, every: bool) -> str:
@@ -899,8 +1023,8 @@ def loaded_note(count: int, every: bool) -> str:
     if every:
         return "All positions are loaded."
     return (
-        f"{count} positions around the chosen one are loaded; "
-        "choose another position on the page to go further."
+        f"{count} positions around the chosen one are loaded for stepping; point at any "
+        "other to load and preview it."
     )
 
 

@@ -1,5 +1,6 @@
 """The pooling lesson: every number on the page is the one vizlib computes."""
 
+import json
 import re
 
 import numpy as np
@@ -172,6 +173,26 @@ def test_pytorch_snippet_reflects_the_settings(page):
     code = _torch(page)
     assert "F.conv2d(x, w)" in code and "F.relu(x)" in code
     assert "F.max_pool2d(x, kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True" in code
+
+
+def test_a_pointed_position_ships_its_block_of_pool_steps():
+    """Pointing far away in the player loads that block: pool_step's numbers, whole block."""
+    x = np.random.default_rng(2).random((80, 80))
+    pooled = vizlib.max_pool2d(x, kernel_size=2, stride=2)  # (40, 40)
+    player = plots_pooling.pool_stepview(
+        x, pooled, 0, 0, mode="max", kernel_size=2, stride=2, padding=0, cmap="gray",
+        scale=(0, 1), peek=(30, 7),
+    )  # fmt: skip
+    extra = json.loads(player["extra"])
+    assert [30, 7] in [f["pos"] for f in extra]
+    assert not {tuple(f["pos"]) for f in extra} & {
+        tuple(f["pos"]) for f in stepview.frames_of(player)
+    }
+    for frame in extra:
+        step = vizlib.pool_step(x, *frame["pos"], mode="max", kernel_size=2, stride=2)
+        assert frame["expression"] == step.expression()
+        assert frame["result"] == format_number(pooled[tuple(frame["pos"])])
+    assert player["geometry"]["centre"] == [0.5, 0.5] and player["geometry"]["stride"] == [2, 2]
 
 
 @pytest.mark.parametrize(

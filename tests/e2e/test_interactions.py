@@ -158,6 +158,35 @@ def _position(page) -> tuple[int, int]:
     )
 
 
+def test_pointing_anywhere_on_a_photo_loads_and_previews_that_window(browser, server_url):
+    """The player holds a few hundred positions; pointing far away asks the server for
+    that block of frames (a fragment rerun) and previews it; a click keeps it, and the
+    page's own written sum (vizlib's) is the one previewed."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    open_page(page, server_url, "convolution")
+    player = page.locator(".player")
+    headline, expr = player.locator("#where"), player.locator("#expr")
+    out = player.locator("#out")
+    out.scroll_into_view_if_needed()
+    box = out.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
+    deadline = time.monotonic() + 20
+    while "row 0, column 0 =" in headline.inner_text():  # the first block: row 0 only
+        assert time.monotonic() < deadline, "the pointed position was never loaded"
+        page.wait_for_timeout(50)
+    where = headline.inner_text()
+    row, col = (int(n) for n in re.findall(r"\d+", where.split("=")[0]))
+    assert row > 100 and col > 80  # the middle of the 254×216 map, far from row 0
+    previewed = expr.inner_text()
+    assert _position(page) == (0, 0)  # pointing does not move the page
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.6)
+    wait_until(page, lambda: _position(page) == (row, col), what="the previewed position kept")
+    assert _step_text(page) == previewed  # vizlib's sum, written by the page
+    assert exception_count(page) == 0
+    context.close()
+
+
 def test_png_and_jpeg_uploads_change_the_feature_map(conv, tmp_path):
     page = conv
     wait_until(page, lambda: image_src(page), what="the feature map")

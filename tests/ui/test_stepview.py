@@ -134,3 +134,35 @@ def test_player_needs_frames():
         stepview.build_player(
             input_view=view, output_view=view, panel_titles=(), operators=(), frames=[]
         )
+
+
+def test_a_pointed_position_ships_its_block_as_extra_frames():
+    """Pointing far from the loaded positions loads that block (for previews only):
+    whole, cached like the others, and every frame is vizlib's conv_step."""
+    x = np.random.default_rng(1).random((64, 64)).astype(np.float32)
+    w = vizlib.KERNELS["sobel_y"].weights
+    fmap = vizlib.conv2d(x, w, padding=1, stride=2)  # (32, 32): 1024 positions
+    peek = (25, 9)
+    spec = _spec(stepview.conv_stepview(x, w, fmap, 0, 3, padding=1, stride=2, peek=peek))
+    extra = json.loads(spec["extra"])
+    assert [f["pos"] for f in spec["frames"]] == [list(divmod(i, 32)) for i in range(256)]
+    first = (25 * 32 + 9) // stepview.BLOCK * stepview.BLOCK
+    assert [f["pos"] for f in extra] == [list(divmod(i, 32)) for i in range(first, first + 128)]
+    for frame in extra:
+        step = vizlib.conv_step(x, w, *frame["pos"], padding=1, stride=2)
+        assert frame["expression"] == step.expression()
+        assert frame["result"] == format_number(fmap[tuple(frame["pos"])])
+    assert spec["geometry"] == {"out": [32, 32], "stride": [2, 2], "centre": [1.0, 1.0],
+                                "block": stepview.BLOCK}  # fmt: skip
+    # A position already loaded, or one that no longer fits the map, adds nothing.
+    for peek in ((3, 4), None):
+        spec = _spec(stepview.conv_stepview(x, w, fmap, 0, 3, padding=1, stride=2, peek=peek))
+        assert json.loads(spec["extra"]) == []
+
+
+def test_extra_range_and_peek_bounds():
+    assert stepview.extra_range(10, 95, 16, 0, 32, (1, 5)) is None  # index 15: loaded
+    assert stepview.extra_range(10, 95, 16, 0, 32, (8, 3)) == (80, 95)  # the last, short block
+    assert stepview.extra_range(10, 95, 16, 0, 32, None) is None
+    geometry = stepview.geometry((5, 7), (1, 2), (5, 3), 64)  # a dilated 3×2 kernel
+    assert geometry == {"out": [5, 7], "stride": [1, 2], "centre": [2.0, 1.0], "block": 64}
