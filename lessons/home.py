@@ -65,16 +65,30 @@ row.markdown(
 )
 panels.show_pictures(row, [pic_map.png], [caption_map], width=WIDTH, alts=[alt_map])
 
-presentation.section(
-    "The lessons, in the tutorial's order",
-    "1. **Batch normalization**: the formula on an M × N mini-batch, train mode (batch "
-    "statistics, running averages updated) versus eval mode (running statistics).\n"
-    "2. **Why convolutions**: why not a dense layer on the flattened image.\n"
-    "3. **Convolution step by step**: every window's products and sum, on your image; the "
-    "tutorial's 5×5 example.\n"
-    "4. **Volumes and filters**: RGB inputs, filter depth must match input depth, several "
-    "feature maps.\n"
-    "5. **Activation and stacking**: ReLU and friends, layers stacked, receptive fields growing.\n"
-    "6. **Pooling**: max and average pooling, window by window.",
-    level=3,
+# The lesson map is content, not explanation: shown in presentation mode too.
+LESSONS = [
+    (
+        "Batch normalization",
+        "the formula on an M × N mini-batch, train mode (batch statistics, running averages "
+        "updated) versus eval mode (running statistics).",
+    ),
+    ("Why convolutions", "why not a dense layer on the flattened image."),
+    (
+        "Convolution step by step",
+        "every window's products and sum, on your image; the tutorial's 5×5 example.",
+    ),
+    (
+        "Volumes and filters",
+        "RGB inputs, filter depth must match input depth, several feature maps.",
+    ),
+    (
+        "Activation and stacking",
+        "ReLU and friends, layers stacked, receptive fields growing.",
+    ),
+    ("Pooling", "max and average pooling, window by window."),
+]
+
+st.markdown(
+    "### The lessons, in the tutorial's order\n\n"
+    + "\n".join(f"{i}. **{name}**: {what}" for i, (name, what) in enumerate(LESSONS, 1))
 )

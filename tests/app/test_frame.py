@@ -80,3 +80,21 @@ def test_uploaded_file_name_is_never_rendered(app, name, marker, good):
         e.value for e in (*app.markdown, *app.caption, *app.sidebar.caption, *app.error, *app.info)
     ]
     assert not any(marker in str(v) for v in shown), shown
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
+def test_start_page_lists_every_lesson_in_both_modes(app, present):
+    """The lesson map is content: presentation mode (which hides prose) keeps it."""
+    app.toggle(key="present.on").set_value(present).run()
+    no_exceptions(app)
+    (lesson_map,) = [m.value for m in app.markdown if "The lessons, in the tutorial" in m.value]
+    titles = [
+        "Batch normalization",
+        "Why convolutions",
+        "Convolution step by step",
+        "Volumes and filters",
+        "Activation and stacking",
+        "Pooling",
+    ]
+    for number, title in enumerate(titles, 1):
+        assert f"{number}. **{title}**" in lesson_map
