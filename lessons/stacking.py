@@ -72,7 +72,7 @@ def kernel_editor(i: int) -> None:
     select_kernel(
         key(i, "kernel"),
         default=DEFAULT_KERNEL,
-        label=f"Stage {i}: your kernel (one filter, used on every input channel)",
+        label=f"Stage {i}: your kernel (one filter, used on every input channel, no bias)",
         container=st.container(border=True, width=560),
     )
 
@@ -114,8 +114,8 @@ def stage_controls(i: int) -> None:
             size = row.selectbox("Size", (1, 3, 5, 7), key=key(i, "size"), width=100, **KEEP)
             row.number_input("Seed", 0, 9999, step=1, key=key(i, "seed"), width=160, **KEEP)
             note = (
-                f"{filters} filter(s) of C×{size}×{size} seeded random weights, like a new "
-                "untrained nn.Conv2d; C is the depth of this stage's input."
+                f"{filters} filter(s) of C×{size}×{size} seeded random weights (no bias), drawn "
+                "as a new untrained nn.Conv2d draws them; C is the depth of this stage's input."
             )
         elif source == "preset":
             slug = row.selectbox(
@@ -128,7 +128,7 @@ def stage_controls(i: int) -> None:
             )
             note = (
                 f"{vizlib.KERNELS[slug].description} One filter: this kernel on every input "
-                "channel."
+                "channel (no bias)."
             )
         else:
             kernel_editor(i)
@@ -274,8 +274,16 @@ def shape_arithmetic(r) -> str:
     _, h, w = r.in_shape
     g = pipeline.geometry(s)
     k, st_, p, d = g.kernel_size[0], g.stride[0], g.padding[0], g.dilation[0]
-    if s.kind in ("act", "bn"):
-        return "Same shape as its input: it acts on each value (bn: each channel) separately."
+    if s.kind == "act":
+        return (
+            "Same shape as its input: it works value by value, each output value depends only "
+            "on the input value at the same place."
+        )
+    if s.kind == "bn":
+        return (
+            "Same shape as its input: each channel is shifted and scaled with its own "
+            "statistics (the mean and variance of that channel)."
+        )
     rows = vizlib.output_size(h, k, stride=st_, padding=p, dilation=d)
     cols = vizlib.output_size(w, g.kernel_size[1], stride=st_, padding=p, dilation=d)
     depth = (
@@ -319,7 +327,7 @@ for r in results:
     if s.kind == "conv":
         facts += (
             f"; weights (F, C, kH, kW) **{shape_text(r.weight.shape)}**, "
-            f"**{r.weight.size:,}** parameters"
+            f"**{r.weight.size:,}** parameters (no bias)"
         )
     elif s.kind == "act":
         after, before = r.output, (x if r.index == 0 else results[r.index - 1].output)
@@ -392,6 +400,30 @@ def counts_text(s) -> list[str]:
     return [f"{n:,}\u00a0({percent(n, total)})" for n in (s.negatives, s.zeros, s.positives)]
 
 
+def saturation_text(slug: str) -> str:
+    """Whether the values shown saturate ``slug`` (sigmoid or tanh): its summary's counts."""
+    sa = summaries[slug]
+    low, high = (format_number(v) for v in pipeline.SATURATION[slug])
+    if sa.saturated:
+        return (
+            f"Here {sa.saturated:,} of the {total:,} values ({percent(sa.saturated, total)}) "
+            f"saturate: their outputs are below {low} or above {high}, where the curve is flat "
+            "(slope under 19% of its peak: tiny gradients)."
+        )
+    mid_low, mid_high = pipeline.MIDDLE[slug]
+    where = (
+        "in the nearly straight middle of the curve"
+        if mid_low <= sa.minimum and sa.maximum <= mid_high
+        else "on the bend of the curve but short of its flat ends"
+    )
+    return (
+        f"Here every input is between {format_number(s0.minimum)} and "
+        f"{format_number(s0.maximum)}, so the outputs stay between {format_number(sa.minimum)} "
+        f"and {format_number(sa.maximum)}, {where}: no saturation yet (no output below {low} "
+        f"or above {high})."
+    )
+
+
 neg0, zero0, pos0 = counts_text(s0)
 st.markdown(
     "## 3 · Activation functions: what they do to the values\n\n"
@@ -447,12 +479,18 @@ act_table = [
     f"| before | x | {neg0} | {zero0} | {pos0} | "
     f"{format_number(s0.minimum)} … {format_number(s0.maximum)} |",
 ]
-for slug, act in vizlib.ACTIVATIONS.items():
+# On a projector the table is narrow: formulas without spaces, so none wraps inside its box.
+formulas = (
+    pipeline.SHORT_FORMULAS
+    if presentation.is_on()
+    else {slug: act.formula for slug, act in vizlib.ACTIVATIONS.items()}
+)
+for slug in vizlib.ACTIVATIONS:
     sa = summaries[slug]
     name = f"**{NAMES[slug]}**" + (" ✓ your pipeline" if slug == in_use else "")
     neg, zero, pos = counts_text(sa)
     act_table.append(
-        f"| {name} | `{act.formula}` | {neg} | {zero} | {pos} | "
+        f"| {name} | `{formulas[slug]}` | {neg} | {zero} | {pos} | "
         f"{format_number(sa.minimum)} … {format_number(sa.maximum)} |"
     )
 st.markdown(
@@ -462,9 +500,11 @@ st.markdown(
     "every positive value (no saturation).\n"
     "- **Leaky ReLU** keeps the negatives but shrinks them to 1%: no value gets stuck at 0, "
     "so a unit can recover during training (no “dead ReLU”).\n"
-    "- **Sigmoid** squashes into (0, 1): nothing stays negative, 0 becomes 0.5, and large "
-    "values pile up near 0 or 1 where the curve is flat (saturation: tiny gradients).\n"
-    "- **Tanh** squashes into (−1, 1) and keeps the sign, centred at 0; it saturates too.\n\n"
+    "- **Sigmoid** squashes into (0, 1): nothing stays negative and 0 becomes 0.5. "
+    + saturation_text("sigmoid")
+    + "\n- **Tanh** squashes into (−1, 1) and keeps the sign, centred at 0. "
+    + saturation_text("tanh")
+    + "\n\n"
     # Section 4's heading (its controls are in a fragment below): one element less.
     "## 4 · The receptive field: how much of the image one unit sees"
 )

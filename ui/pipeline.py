@@ -21,6 +21,9 @@ __all__ = [
     "ACTIVATION_NAMES",
     "DEFAULT_STAGES",
     "KINDS",
+    "MIDDLE",
+    "SATURATION",
+    "SHORT_FORMULAS",
     "SOURCES",
     "STAGE_DEFAULTS",
     "Stage",
@@ -77,6 +80,27 @@ DEFAULT_STAGES = (
     {"kind": "pool"},
     {"kind": "conv", "seed": 1, "padding": 1},
 )
+#: Where a squashing activation counts as saturated: its output outside (low, high). Both
+#: bounds put the slope below 19% of its peak (sigmoid: 0.05·0.95 = 0.0475 of 0.25; tanh:
+#: 1 − 0.9² = 0.19 of 1), so gradients through such a value are small.
+SATURATION = {
+    "sigmoid": (0.05, 0.95),
+    "tanh": (-0.9, 0.9),
+}
+#: The nearly straight middle of the same curves: outputs inside (low, high) keep the slope
+#: at 64% of its peak or more (sigmoid: 0.2·0.8 = 0.16 of 0.25; tanh: 1 − 0.6² = 0.64 of 1).
+MIDDLE = {
+    "sigmoid": (0.2, 0.8),
+    "tanh": (-0.6, 0.6),
+}
+#: vizlib's formulas written without spaces, for a narrow table column (presentation mode):
+#: each equals ``vizlib.ACTIVATIONS[slug].formula`` (the app tests evaluate both).
+SHORT_FORMULAS = {
+    "relu": "max(0,x)",
+    "leaky_relu": "max(0.01·x,x)",
+    "sigmoid": "1/(1+e⁻ˣ)",
+    "tanh": "(eˣ−e⁻ˣ)/(eˣ+e⁻ˣ)",
+}
 TORCH_ACTIVATIONS = {
     "relu": "nn.ReLU()",
     "leaky_relu": "nn.LeakyReLU(0.01)",
@@ -310,9 +334,11 @@ class ValueSummary:
     minimum: float
     maximum: float
     histogram: list  # rows for ui.plots_stacking.histogram_spec
+    saturated: int = 0  # values outside SATURATION's bounds (sigmoid and tanh only)
 
 
-def _summary(values: np.ndarray) -> ValueSummary:
+def _summary(values: np.ndarray, slug: str | None = None) -> ValueSummary:
+    low, high = SATURATION.get(slug, (-np.inf, np.inf))
     return ValueSummary(
         total=int(values.size),
         negatives=int(np.count_nonzero(values < 0)),
@@ -321,6 +347,7 @@ def _summary(values: np.ndarray) -> ValueSummary:
         minimum=float(values.min()),
         maximum=float(values.max()),
         histogram=histogram_rows(values),
+        saturated=int(np.count_nonzero((values < low) | (values > high))),
     )
 
 
@@ -328,7 +355,7 @@ def _summary(values: np.ndarray) -> ValueSummary:
 def _activation_summaries(key: str, _before: np.ndarray) -> dict[str, ValueSummary]:
     out = {"before": _summary(_before)}
     for slug, act in vizlib.ACTIVATIONS.items():
-        out[slug] = _summary(act.function(_before))  # same shape as before
+        out[slug] = _summary(act.function(_before), slug)  # same shape as before
     return out
 
 
@@ -336,7 +363,8 @@ def activation_summaries(before: np.ndarray) -> dict[str, ValueSummary]:
     """Summaries of ``before`` and of every ``vizlib.ACTIVATIONS`` function applied to it.
 
     Cached on the content of ``before`` (one digest for all five summaries).
-    Keys: ``"before"`` and the activation slugs.
+    Keys: ``"before"`` and the activation slugs. ``saturated`` counts the
+    sigmoid's and tanh's outputs outside their :data:`SATURATION` bounds.
     """
     return _activation_summaries(cached.digest(before), before)
 

@@ -501,3 +501,139 @@ def test_an_edited_kernel_is_used_while_hidden_and_reloaded(page):
     assert page.number_input(key="stack.s1.kernel.rows").value == 3
     np.testing.assert_array_equal(page.session_state["stack.s1.kernel.base"], kernel)
     assert activation_table(page)["before"][1:4] == counts_cells(y1)
+
+
+# --------------------------------------------------------------------------- honest wording
+
+SATURATED = r"Here ([\d,]+) of the ([\d,]+) values \(([\d.]+)%\) saturate"
+
+
+def stage_text(at: AppTest, i: int) -> str:
+    """Stage ``i``'s markdown: its heading, facts line, size line and colour-scale note."""
+    return next(m.value for m in at.markdown if f"**Stage {i}:**" in m.value)
+
+
+def bullet(at: AppTest, name: str) -> str:
+    """Section 3's bullet about one activation ("- **Sigmoid** squashes ...")."""
+    lines = [line for m in at.markdown for line in m.value.splitlines()]
+    return next(t for t in lines if t.startswith(f"- **{name}**"))
+
+
+def test_convolutions_say_they_have_no_bias(page):
+    """The page computes without a bias: facts, notes and the PyTorch code all say so."""
+    x = image_chw(page)
+    y1 = conv(x, 0, padding=1)  # no bias
+    fmt = vizlib.conv.format_number
+    captions = [c for img in page.image for c in img.captions if "Stage 1 output" in c]
+    assert f"min {fmt(float(y1[0].min()))}, max {fmt(float(y1[0].max()))}" in captions[0]
+    for i, c_in in ((1, x.shape[0]), (4, 4)):
+        count = 4 * c_in * 3 * 3  # F·C·kH·kW weights, nothing else
+        assert stage_fact(page, i, r"\*\*([\d,]+)\*\* parameters \(no bias\)") == f"{count:,}"
+    note = next(c.value for c in page.caption if "seeded random weights" in c.value)
+    assert "4 filter(s) of C×3×3 seeded random weights (no bias)" in note
+    conv_lines = [t for t in torch_code(page).splitlines() if "nn.Conv2d(" in t]
+    assert len(conv_lines) == 2 and all("bias=False)" in t for t in conv_lines)
+    page.radio(key="stack.s1.source").set_value("preset").run()
+    no_exceptions(page)
+    assert any(
+        c.value.endswith("this kernel on every input channel (no bias).") for c in page.caption
+    )
+    assert stage_fact(page, 1, r"\*\*([\d,]+)\*\* parameters \(no bias\)") == str(x.shape[0] * 9)
+
+
+def test_size_line_of_an_activation_and_of_batch_norm(page):
+    activation = stage_text(page, 2)
+    assert (
+        "Same shape as its input: it works value by value, each output value depends only on "
+        "the input value at the same place."
+    ) in activation
+    assert "channel" not in activation.split("values < 0")[1].split("\n\n")[0]
+    edit(page, 4).selectbox(key="stack.s4.kind").set_value("bn").run()
+    no_exceptions(page)
+    assert (
+        "Same shape as its input: each channel is shifted and scaled with its own statistics "
+        "(the mean and variance of that channel)."
+    ) in stage_text(page, 4)
+    assert "value by value" not in stage_text(page, 4).split("\n\n")[1]
+
+
+def test_sigmoid_and_tanh_bullets_describe_the_values_shown(page):
+    """Default data: small values, no saturation; the bullets give vizlib's ranges."""
+    fmt = vizlib.conv.format_number
+    y1 = conv(image_chw(page), 0, padding=1)  # the values entering the ReLU stage
+    sig, tanh = vizlib.sigmoid(y1), vizlib.tanh(y1)
+    assert not ((sig < 0.05) | (sig > 0.95)).any() and not (np.abs(tanh) > 0.9).any()
+    assert 0.2 <= sig.min() and sig.max() <= 0.8 and np.abs(tanh).max() <= 0.6
+    for name, after, (low, high) in (
+        ("Sigmoid", sig, ("0.05", "0.95")),
+        ("Tanh", tanh, ("-0.9", "0.9")),
+    ):
+        assert (
+            f"Here every input is between {fmt(float(y1.min()))} and {fmt(float(y1.max()))}, so "
+            f"the outputs stay between {fmt(float(after.min()))} and {fmt(float(after.max()))}, "
+            f"in the nearly straight middle of the curve: no saturation yet (no output below "
+            f"{low} or above {high})."
+        ) in bullet(page, name)
+        assert "pile up" not in bullet(page, name)
+
+
+def test_sigmoid_and_tanh_bullets_count_saturated_values(page):
+    """A Sobel filter gives values up to about ±4: the bullets count what saturates."""
+    page.radio(key="stack.s1.source").set_value("preset").run()
+    page.selectbox(key="stack.s1.preset").set_value("sobel_x").run()
+    no_exceptions(page)
+    x = image_chw(page)
+    w = np.broadcast_to(vizlib.KERNELS["sobel_x"].weights, (1, x.shape[0], 3, 3))
+    y1 = vizlib.conv2d(x, w.astype(np.float32), padding=1)
+    sig, tanh = vizlib.sigmoid(y1), vizlib.tanh(y1)
+    expected = {
+        "Sigmoid": int(np.count_nonzero((sig < 0.05) | (sig > 0.95))),
+        "Tanh": int(np.count_nonzero((tanh < -0.9) | (tanh > 0.9))),
+    }
+    assert 0 < expected["Sigmoid"] < expected["Tanh"]  # tanh is steeper: it saturates sooner
+    for name, n in expected.items():
+        found = re.search(SATURATED, bullet(page, name))
+        assert found, bullet(page, name)
+        assert found.groups() == (f"{n:,}", f"{y1.size:,}", f"{100 * n / y1.size:.1f}")
+    assert "below 0.05 or above 0.95" in bullet(page, "Sigmoid")
+    assert "below -0.9 or above 0.9" in bullet(page, "Tanh")
+
+
+def test_tanh_on_the_bend_without_saturation(page):
+    """An activation first: the image's values in [0, 1] reach tanh's bend, not its flat end."""
+    page.selectbox(key="stack.s1.kind").set_value("act").run()
+    page.selectbox(key="stack.s1.act").set_value("tanh").run()
+    no_exceptions(page)
+    x = image_chw(page)
+    tanh = vizlib.tanh(x)
+    assert 0.6 < tanh.max() <= 0.9  # past the middle, short of saturation
+    assert "on the bend of the curve but short of its flat ends: no saturation yet" in bullet(
+        page, "Tanh"
+    )
+    sig = vizlib.sigmoid(x)
+    assert 0.2 <= sig.min() and sig.max() <= 0.8
+    assert "in the nearly straight middle of the curve" in bullet(page, "Sigmoid")
+
+
+def test_presentation_mode_formulas_fit_their_column(page):
+    """On a projector the table's formulas have no spaces (no wrapping) and equal vizlib's."""
+    page.toggle(key="present.on").set_value(True).run()
+    no_exceptions(page)
+    table = activation_table(page)
+    grid = np.linspace(-5, 5, 201)
+    for slug, act in vizlib.ACTIVATIONS.items():
+        cell = table[NAMES[slug]][0]
+        assert cell.startswith("`") and cell.endswith("`")
+        formula = cell.strip("`")
+        assert " " not in formula and len(formula) <= 18, formula
+        python = (
+            formula.replace("e⁻ˣ", "np.exp(-x)")
+            .replace("eˣ", "np.exp(x)")
+            .replace("−", "-")
+            .replace("·", "*")
+            .replace("max(", "np.maximum(")
+        )
+        shown = eval(python, {"np": np, "x": grid})  # the page's own text, made a Python expression
+        np.testing.assert_allclose(shown, act.function(grid), rtol=1e-12, atol=1e-12)
+    page.toggle(key="present.on").set_value(False).run()
+    assert activation_table(page)["Tanh"][0] == f"`{vizlib.ACTIVATIONS['tanh'].formula}`"

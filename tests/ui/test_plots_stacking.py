@@ -184,3 +184,21 @@ def test_nothing_marked_without_an_activation_stage(before):
     spec = plots_stacking.after_histograms_spec({"ReLU": rows, "Tanh": rows})
     assert all("color" not in p["title"] for p in spec["hconcat"])
     assert bars(spec, spec["hconcat"][1]) == rows
+
+
+def test_summaries_count_saturated_values(before):
+    """Sigmoid and tanh outputs outside pipeline.SATURATION, counted as numpy counts them here."""
+    values = before * 8  # up to about ±13: both curves saturate somewhere
+    summaries = pipeline.activation_summaries(values)
+    sig, tanh = vizlib.sigmoid(values), vizlib.tanh(values)
+    assert summaries["sigmoid"].saturated == int(np.count_nonzero((sig < 0.05) | (sig > 0.95)))
+    assert summaries["tanh"].saturated == int(np.count_nonzero(np.abs(tanh) > 0.9))
+    assert 0 < summaries["sigmoid"].saturated < summaries["tanh"].saturated < values.size
+    assert summaries["relu"].saturated == summaries["before"].saturated == 0  # no bounds
+    # The bounds are where the slope falls to 19% of its peak, and the middle keeps 64%.
+    for slug, peak, slope in (
+        ("sigmoid", 0.25, lambda y: y * (1 - y)),
+        ("tanh", 1, lambda y: 1 - y**2),
+    ):
+        for bounds, share in ((pipeline.SATURATION[slug], 0.19), (pipeline.MIDDLE[slug], 0.64)):
+            np.testing.assert_allclose([slope(b) / peak for b in bounds], [share, share])
