@@ -303,7 +303,8 @@ def part_mxn() -> None:
     layer.weight = gamma_beta[:n, 0].copy()  # (N,) γ
     layer.bias = gamma_beta[:n, 1].copy()  # (N,) β
     try:
-        normalised = layer(values)  # (M, N)
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge γ: said below
+            normalised = layer(values)  # (M, N)
     except (ValueError, TypeError) as exc:
         st.error(
             f"Batch norm refused this batch: {exc}"
@@ -314,6 +315,15 @@ def part_mxn() -> None:
                 if m == 1
                 else ""
             )
+        )
+        return
+    if not np.all(np.isfinite(normalised)):  # γ (or β) so large that γ·x̂ + β overflowed
+        j_bad = int(np.flatnonzero(~np.isfinite(normalised).all(axis=0))[0])
+        st.error(
+            f"The output y of feature “{md.escape(names[j_bad])}” is too large for a float "
+            f"(γ = {gamma_beta[j_bad, 0]:.4g}, β = {gamma_beta[j_bad, 1]:.4g}): γ · x̂ + β "
+            "overflowed. Use a γ and β of a few units, as a trained layer has "
+            "(a fresh layer has γ = 1, β = 0)."
         )
         return
     stats = layer.last_stats

@@ -385,3 +385,28 @@ def test_train_and_eval_maps_share_a_scale_that_follows_boost(app, boost):
         assert saturating and all("(the shared limit: the 99th percentile" in c for c in saturating)
     else:
         assert not saturating
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"mean": 3e16, "spread (std)": 1.0}, None),  # one float step there is 4: binned anyway
+        ({"β": 3e16}, None),
+        ({"γ": 1.7e308}, "too large for a float"),  # γ · x̂ overflows: a message, not a chart
+    ],
+)
+def test_huge_table_values_give_a_page_or_a_message_never_a_traceback(page, edit, message):
+    page.session_state["bn.m.dist"] = {
+        "edited_rows": {0: edit},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    page.run()
+    no_exceptions(page)
+    errors = " ".join(e.value for e in page.error)
+    if message is None:
+        assert not errors
+        assert any("Before: x" in str(c.proto) for c in page.get("vega_lite_chart"))
+    else:
+        assert message in errors and "γ = 1.7e+308" in errors
+    assert state(page, "num_batches_tracked") == "0"  # part 2 is still drawn
