@@ -92,14 +92,36 @@ def _formula_line(axis: str, size: int, k: int, stride: int, padding, pad: tuple
     return f"**{axis.capitalize()}:** {general} = {plugged} = **{out}**"
 
 
-def _latex_rows(latex: str, kh: int, kw: int) -> str:
-    """Break ``ConvStep.latex()`` into one line per kernel row (it does not wrap on screen)."""
+def _latex_rows(latex: str, kh: int, kw: int, order: str = "rows") -> str:
+    """Break ``ConvStep.latex()`` into one line per kernel row (it does not wrap on screen).
+
+    One line per kernel column when the terms are written column by column.
+    """
     body, total = latex.rsplit(" = ", 1)
     terms = body.split(" + ")
     if len(terms) != kh * kw:  # not the one-channel form: leave it as vizlib wrote it
         return latex
-    rows = [" + ".join(terms[i : i + kw]) for i in range(0, len(terms), kw)]
+    per_line = kw if order == "rows" else kh
+    rows = [" + ".join(terms[i : i + per_line]) for i in range(0, len(terms), per_line)]
     return r"\begin{aligned} &" + r" \\ +\ & ".join(rows) + rf" \\ =\ & {total} \end{{aligned}}"
+
+
+def _rounding_note(step) -> str:
+    """A note when the written (rounded) terms do not add up to the written total.
+
+    The sum is computed from the exact values; a student adding the 3-decimal terms
+    by hand gets another last digit (an edge detector's 8 multiplies the rounding).
+    """
+    shown = [float(format_number(v)) for v in (*step.window.ravel(), *step.weights.ravel())]
+    n = step.window.size
+    by_hand = float(np.dot(shown[:n], shown[n:])) + float(format_number(step.bias))
+    if format_number(by_hand) == format_number(step.total):
+        return ""
+    return "\n\n" + presentation.note(
+        "The values are shown rounded to 3 decimals; the total is computed from the exact "
+        f"values. Adding the rounded terms by hand gives {format_number(by_hand)} instead of "
+        f"{format_number(step.total)}."
+    )
 
 
 def _torch_code(
@@ -345,6 +367,9 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
     kh, kw = used.shape
     pad = stepview.pad_amounts(padding, used.shape, dilation)
     out_h, out_w = feature_map.shape
+    # The tutorial writes its 5×5 example column by column (7×1 + 4×1 + 3×1 + 2×0 + …):
+    # on its grid the sums follow it; elsewhere they read row by row.
+    order = "columns" if image.is_grid else "rows"
     presentation.section(
         STEPS_TITLE,
         "Choose an output position with the numbers or buttons, or in the player: point at "
@@ -383,6 +408,7 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             cmap=cmap,
             input_label=f"Input ({image.label})",
             peek=stepview.peek(f"{K}.player", (out_h, out_w)),
+            order=order,
         )
         stepview.show(
             player,
@@ -400,12 +426,14 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
         written = (
             f"**Output row {step.row}, column {step.col} = {format_number(step.total)}.** "
             f"The kernel reads input {reads}; each input value is multiplied by the weight on top "
-            "of it and the products are added up:"
+            "of it and the products are added up"
+            + (", column by column as the tutorial writes them:" if order == "columns" else ":")
         )
-        if kw <= 7 and kh <= 11:  # the sum as a formula, one line per kernel row
-            written += f"\n\n$$\n{_latex_rows(step.latex(), kh, kw)}\n$$"
+        if kw <= 7 and kh <= 11:  # the sum as a formula, one line per kernel row (or column)
+            written += f"\n\n$$\n{_latex_rows(step.latex(order=order), kh, kw, order)}\n$$"
+        written += _rounding_note(step)
         st.markdown(written)
-        st.code(step.expression(), language=None, wrap_lines=True)
+        st.code(step.expression(order=order), language=None, wrap_lines=True)
         exports.step_downloads(st, K, step, label=image.label)
         gif.gif_download(
             st,
@@ -455,8 +483,8 @@ def _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, paddi
             )
         )
         st.code(
-            f"{'convolution' if flip else 'cross-correlation'}: {step.expression()}\n"
-            f"{'cross-correlation' if flip else 'convolution'}: {twin.expression()}",
+            f"{'convolution' if flip else 'cross-correlation'}: {step.expression(order=order)}\n"
+            f"{'cross-correlation' if flip else 'convolution'}: {twin.expression(order=order)}",
             language=None,
             wrap_lines=True,
         )

@@ -221,6 +221,7 @@ def conv_frames(
     padding_mode="zeros",
     cmap: str = render.DIVERGING_CMAPS[0],
     value_range: tuple[float, float] | None = None,
+    order: str = "rows",
 ) -> list[dict]:
     """One frame per output position, every number from :func:`vizlib.conv_step`.
 
@@ -234,12 +235,14 @@ def conv_frames(
         Output positions, e.g. from :func:`scan_positions`.
     value_range : (lo, hi), optional
         Grey scale for the window cells (default: the input's min and max).
+    order : {"rows", "columns"}, optional
+        The order of the terms in ``expression`` (:meth:`vizlib.ConvStep.expression`).
 
     Returns
     -------
     list of dict
         Frames as described in the module docstring: panels window, kernel,
-        products; ``expression`` is exactly ``ConvStep.expression()`` and
+        products; ``expression`` is exactly ``ConvStep.expression(order=order)`` and
         ``result`` is ``format_number(ConvStep.total)``.
     """
     x = np.asarray(x)
@@ -287,7 +290,7 @@ def conv_frames(
                         "mark": None,
                     },
                 ],
-                "expression": step.expression(),
+                "expression": step.expression(order=order),
                 "result": format_number(step.total),
             }
         )
@@ -306,7 +309,7 @@ def _conv_block(
     _w: np.ndarray,
 ) -> str:
     """Frames of scan positions ``first`` to ``stop - 1`` as JSON text (cheap to cache)."""
-    stride, padding, dilation, padding_mode, cmap, value_range = params
+    stride, padding, dilation, padding_mode, cmap, value_range, order = params
     positions = [divmod(i, out_w) for i in range(first, stop)]
     frames = conv_frames(
         _x,
@@ -318,6 +321,7 @@ def _conv_block(
         padding_mode=padding_mode,
         cmap=cmap,
         value_range=value_range,
+        order=order,
     )
     return json.dumps(frames, separators=(",", ":"))[1:-1]  # without the brackets
 
@@ -382,6 +386,7 @@ def conv_stepview(
     input_label: str = "Input",
     alt: str = "Step-by-step player: the window, kernel, products and sum",
     peek: tuple[int, int] | None = None,
+    order: str = "rows",
 ) -> dict:
     """Build the player's data for a 2-D convolution, starting at ``(row, col)``.
 
@@ -389,7 +394,8 @@ def conv_stepview(
     settings (drawn as the output view). Frames are cached in blocks of
     :func:`block_size` positions, keyed on the input's full digest and the settings.
     ``peek``: an output position the pointer asked for (:func:`peek`); its block
-    comes as extra frames to preview.
+    comes as extra frames to preview. ``order``: how each frame writes its sum
+    (:meth:`vizlib.ConvStep.expression`).
     """
     x = np.asarray(x)
     weight = np.asarray(weight, dtype=np.float64)  # (kH, kW)
@@ -401,7 +407,8 @@ def conv_stepview(
     )
     block = block_size(weight.shape)
     positions, start = scan_positions((out_h, out_w), row, col, block=block)
-    params = (stride, padding, dilation, padding_mode, cmap, (float(x.min()), float(x.max())))
+    value_range = (float(x.min()), float(x.max()))
+    params = (stride, padding, dilation, padding_mode, cmap, value_range, order)
     first = positions[0][0] * out_w + positions[0][1]
     stop = first + len(positions)
     parts = [

@@ -627,6 +627,10 @@ def _latex_text(name: str) -> str:
     return name.replace("^", r"\^{}").replace("~", r"\~{}")
 
 
+#: How :meth:`ConvStep.expression` may order the terms, with NumPy's name for each.
+_ORDERS = {"rows": "C", "columns": "F"}
+
+
 @dataclass(frozen=True, eq=False)
 class ConvStep:
     """Everything behind one output value of :func:`conv2d`.
@@ -702,12 +706,15 @@ class ConvStep:
             )
         return [str(names[k]) for k in self.in_channels]
 
-    def _terms(self, channel: int, number) -> list[tuple[str, str]]:
-        pairs = zip(self.window[channel].ravel(), self.weights[channel].ravel(), strict=True)
-        return [(number(v), number(w)) for v, w in pairs]
+    def _terms(self, channel: int, number, order: str) -> list[tuple[str, str]]:
+        if order not in _ORDERS:
+            raise ValueError(f"`order` must be 'rows' or 'columns'; got {order!r}")
+        flat = _ORDERS[order]  # NumPy's name for the order: "C" row by row, "F" column by column
+        window, weights = self.window[channel].ravel(flat), self.weights[channel].ravel(flat)
+        return [(number(v), number(w)) for v, w in zip(window, weights, strict=True)]
 
-    def expression(self, precision: int = 3, channel_names=None) -> str:
-        """Write the arithmetic of this output as plain text, taps in row-major order.
+    def expression(self, precision: int = 3, channel_names=None, *, order: str = "rows") -> str:
+        """Write the arithmetic of this output as plain text.
 
         One channel: ``7×1 + 2×0 + 3×(-1) + … = 6``. Several channels: one line
         per channel (``R: … = 1.2``), then the channel sums plus the bias:
@@ -720,6 +727,18 @@ class ConvStep:
             Decimal places for non-integers.
         channel_names : sequence of str, optional
             A name for every input channel of ``x`` (e.g. ``"RGB"``).
+        order : {"rows", "columns"}, optional
+            The order of the terms: the kernel's taps row by row (default), or
+            column by column, as the tutorial writes its 5×5 example.
+
+        Examples
+        --------
+        >>> grid = [[7, 2, 3], [4, 5, 3], [3, 3, 2]]
+        >>> step = conv_step(grid, [[1, 0, -1]] * 3, 0, 0)
+        >>> step.expression()
+        '7×1 + 2×0 + 3×(-1) + 4×1 + 5×0 + 3×(-1) + 3×1 + 3×0 + 2×(-1) = 6'
+        >>> step.expression(order="columns")
+        '7×1 + 4×1 + 3×1 + 2×0 + 5×0 + 3×0 + 3×(-1) + 3×(-1) + 2×(-1) = 6'
         """
 
         def number(v):
@@ -729,7 +748,7 @@ class ConvStep:
         total = format_number(self.total, precision)
         lines = []
         for k, label in enumerate(self._channel_labels(channel_names)):
-            products = " + ".join(f"{v}×{w}" for v, w in self._terms(k, number))
+            products = " + ".join(f"{v}×{w}" for v, w in self._terms(k, number, order))
             lines.append((label, products, format_number(self.partial_sums[k], precision)))
         if len(lines) == 1:
             return f"{lines[0][1]}{bias} = {total}"
@@ -737,7 +756,7 @@ class ConvStep:
         body = [f"{label}: {products} = {value}" for label, products, value in lines]
         return "\n".join([*body, f"{sums}{bias} = {total}"])
 
-    def latex(self, precision: int = 3, channel_names=None) -> str:
+    def latex(self, precision: int = 3, channel_names=None, *, order: str = "rows") -> str:
         r"""Write the same arithmetic as :meth:`expression` in LaTeX (``\times``, aligned lines)."""
 
         def number(v):
@@ -747,7 +766,7 @@ class ConvStep:
         total = _latex_number(self.total, precision).strip("()")
         rows = []
         for k, label in enumerate(self._channel_labels(channel_names)):
-            products = " + ".join(rf"{v} \times {w}" for v, w in self._terms(k, number))
+            products = " + ".join(rf"{v} \times {w}" for v, w in self._terms(k, number, order))
             value = _latex_number(self.partial_sums[k], precision).strip("()")
             rows.append((label, products, value))
         if len(rows) == 1:

@@ -7,6 +7,7 @@ import vizlib
 from tests.app.conftest import no_exceptions, open_page
 from tests.readers import markdown_tables
 from ui.state import CURRENT_IMAGE
+from vizlib.conv import format_number
 
 PAGE = "lessons/convolution.py"
 VERTICAL = vizlib.KERNELS["vertical_edge"].weights
@@ -36,6 +37,9 @@ def _edit(at, cells: dict) -> None:
     at.run()
 
 
+COLS = "columns"  # on the tutorial grid the page writes sums column by column
+
+
 @pytest.fixture
 def page(app):
     return open_page(app, PAGE)
@@ -63,8 +67,12 @@ def test_default_page_on_the_sample_photo(page):
 def test_tutorial_button_reproduces_the_slide(tutorial):
     step = vizlib.conv_step(GRID, VERTICAL, 0, 0)
     assert step.total == 6
-    assert _step_code(tutorial) == step.expression()
-    assert _step_code(tutorial).endswith("= 6")
+    # The slide's nine terms in the slide's order: the window column by column.
+    assert _step_code(tutorial) == step.expression(order="columns")
+    assert _step_code(tutorial) == (
+        "7×1 + 4×1 + 3×1 + 2×0 + 5×0 + 3×0 + 3×(-1) + 3×(-1) + 2×(-1) = 6"
+    )
+    assert any("column by column as the tutorial writes them" in m.value for m in tutorial.markdown)
     # The full 3×3 map as numbers, equal to conv2d; the input and the kernel too.
     expected = vizlib.conv2d(GRID, VERTICAL)
     (shown,) = markdown_tables(tutorial, "**Feature map values (3×3)**")
@@ -82,14 +90,14 @@ def test_editing_a_kernel_cell_changes_the_numbers(tutorial):
     kernel[0, 0] = 2
     step = vizlib.conv_step(GRID, kernel, 0, 0)
     assert step.total == 13
-    assert _step_code(tutorial) == step.expression()
+    assert _step_code(tutorial) == step.expression(order="columns")
 
 
 def test_invalid_cell_shows_the_cell_and_keeps_the_last_kernel(tutorial):
     _edit(tutorial, {(1, 2): "abc"})
     no_exceptions(tutorial)
     assert "row 2, column 3" in _errors(tutorial)
-    assert _step_code(tutorial) == vizlib.conv_step(GRID, VERTICAL, 0, 0).expression()
+    assert _step_code(tutorial) == vizlib.conv_step(GRID, VERTICAL, 0, 0).expression(order=COLS)
     _edit(tutorial, {(1, 2): None})  # a blank cell
     assert "row 2, column 3" in _errors(tutorial)
     assert _step_code(tutorial).endswith("= 6")
@@ -119,10 +127,10 @@ def test_impossible_settings_explain_instead_of_crashing(tutorial):
 def test_step_position_controls_change_the_written_sum(tutorial):
     at = tutorial
     at.button(key="conv.next").click().run()
-    assert _step_code(at) == vizlib.conv_step(GRID, VERTICAL, 0, 1).expression()
+    assert _step_code(at) == vizlib.conv_step(GRID, VERTICAL, 0, 1).expression(order=COLS)
     at.number_input(key="conv.row").set_value(2).run()
     at.number_input(key="conv.col").set_value(2).run()
-    assert _step_code(at) == vizlib.conv_step(GRID, VERTICAL, 2, 2).expression()
+    assert _step_code(at) == vizlib.conv_step(GRID, VERTICAL, 2, 2).expression(order=COLS)
     at.button(key="conv.next").click().run()  # wraps to the first position
     assert _step_code(at).endswith("= 6")
     at.button(key="conv.prev").click().run()
@@ -135,7 +143,7 @@ def test_flip_toggle_gives_minus_six(tutorial):
     no_exceptions(at)
     flipped = vizlib.conv_step(GRID, np.flip(VERTICAL), 0, 0)
     assert flipped.total == -6
-    assert _step_code(at) == flipped.expression()
+    assert _step_code(at) == flipped.expression(order=COLS)
     text = "\n".join(m.value for m in at.markdown)
     assert "- True convolution (kernel flipped): **-6**" in text
     assert "- Cross-correlation (kernel as is): **6**" in text
@@ -167,3 +175,21 @@ def test_rgb_source_uses_luminance_and_says_so(app):
     x = at.session_state[CURRENT_IMAGE].gray
     edge = vizlib.KERNELS["edge_detector"].weights
     assert _step_code(at) == vizlib.conv_step(x, edge, 0, 0).expression()
+
+
+def test_a_note_says_when_the_rounded_terms_do_not_add_up(page):
+    """On the photo the terms are rounded to 3 decimals: adding them by hand gives another
+    total than the exact sum, and the page says both (computed, not typed)."""
+    x = page.session_state[CURRENT_IMAGE].gray
+    step = vizlib.conv_step(x, vizlib.KERNELS["edge_detector"].weights, 0, 0)
+    rounded = [float(format_number(v)) for v in (*step.window.ravel(), *step.weights.ravel())]
+    by_hand = float(np.dot(rounded[:9], rounded[9:]))
+    assert format_number(by_hand) != format_number(step.total)  # the case this test is about
+    text = "\n".join(m.value for m in page.markdown)
+    assert (
+        f"Adding the rounded terms by hand gives {format_number(by_hand)} instead of "
+        f"{format_number(step.total)}." in text
+    )
+    # The tutorial's integers add up exactly: no note.
+    page.button(key="conv.tutorial").click().run()
+    assert "Adding the rounded terms" not in "\n".join(m.value for m in page.markdown)

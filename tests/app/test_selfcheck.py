@@ -19,12 +19,15 @@ def _texts(at) -> str:
 def test_predict_first_hides_checks_and_scores(app):
     open_page(app, CONV)
     app.button(key="conv.tutorial").click().run()  # grid, vertical edge: 6 at the top left
+    # (on the tutorial grid the page writes sums column by column, as the tutorial does)
     step = vizlib.conv_step(GRID, VERTICAL, 0, 0)
-    assert any(c.value == step.expression() for c in app.code)
+    assert any(c.value == step.expression(order="columns") for c in app.code)
 
     app.toggle(key="conv.predict").set_value(True).run()
     no_exceptions(app)
-    assert not any(c.value == step.expression() for c in app.code)  # the sum is hidden
+    assert not any(
+        c.value == step.expression(order="columns") for c in app.code
+    )  # the sum is hidden
     assert not app.get("latex")
     assert "Feature map values" not in _texts(app)  # so is the table of answers
     assert "what is the output at row 0, column 0?" in _texts(app)
@@ -38,12 +41,12 @@ def test_predict_first_hides_checks_and_scores(app):
     no_exceptions(app)
     text = _texts(app)
     assert "You predicted 4; the answer is 6 (difference -2)" in text
-    assert any(c.value == step.expression() for c in app.code)  # revealed
+    assert any(c.value == step.expression(order="columns") for c in app.code)  # revealed
     assert app.session_state["conv.score"] == {"tried": 1, "close": 0}
 
     app.button(key="conv.next").click().run()  # next window: a new question, sum hidden
     nxt = vizlib.conv_step(GRID, VERTICAL, 0, 1)
-    assert not any(c.value == nxt.expression() for c in app.code)
+    assert not any(c.value == nxt.expression(order="columns") for c in app.code)
     app.number_input(key="conv.guess").set_value(float(nxt.total)).run()
     app.button(key="conv.check").click().run()
     assert "Right!" in _texts(app)

@@ -42,7 +42,7 @@ def test_a_link_sets_the_image_kernel_and_sliding(tmp_path):
     assert at.selectbox(key="conv.kernel.preset").value == "vertical_edge"
     grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
     step = vizlib.conv_step(grid, vizlib.KERNELS["vertical_edge"].weights, 1, 1, stride=2)
-    assert at.code[0].value == step.expression()
+    assert at.code[0].value == step.expression(order="columns")  # the tutorial's order
     assert "Some settings" not in _warnings(at)
     # What came in goes back out unchanged.
     assert at.query_params == {
@@ -186,7 +186,7 @@ def test_presentation_mode_from_the_link_hides_prose_and_styles_the_page():
     assert "A **kernel** (a small grid of weights)" not in texts  # prose hidden
     grid = np.asarray(vizlib.TUTORIAL_GRID, dtype=np.float64)
     step = vizlib.conv_step(grid, vizlib.KERNELS["edge_detector"].weights, 0, 0)
-    assert at.code[0].value == step.expression()  # the numbers stay
+    assert at.code[0].value == step.expression(order="columns")  # the numbers stay
     assert any("font-size: 21px" in h.proto.body for h in at.get("html"))
     assert at.query_params == {"present": "1", "src": "grid"}
     at.toggle(key="present.on").set_value(False).run()

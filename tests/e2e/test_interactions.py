@@ -93,7 +93,7 @@ def test_stepping_the_window_changes_the_written_sum(conv):
         page.get_by_role("button", name="Next ▶").click()
         wait_until(page, lambda s=sums[-1]: _step_text(page) != s, what="next window")
         sums.append(_step_text(page))
-        assert sums[-1] == vizlib.conv_step(grid, kernel, 0, col).expression()
+        assert sums[-1] == vizlib.conv_step(grid, kernel, 0, col).expression(order="columns")
     page.get_by_role("button", name="◀ Previous").click()
     wait_until(page, lambda: _step_text(page) == sums[1], what="previous window")
 
@@ -111,13 +111,15 @@ def test_stepping_the_window_changes_the_written_sum(conv):
     wait_until(page, lambda: _position(page) == (2, 1), what="the clicked output cell")
     wait_until(
         page,
-        lambda: _step_text(page) == vizlib.conv_step(grid, kernel, 2, 1).expression(),
+        lambda: (
+            _step_text(page) == vizlib.conv_step(grid, kernel, 2, 1).expression(order="columns")
+        ),
         what="the clicked cell's sum",
     )
     # a click on an input pixel: the window centred on it (input (1, 3) -> output (0, 2))
     player.locator("#in .cell[data-r='1'][data-c='3']").click()
     wait_until(page, lambda: _position(page) == (0, 2), what="the window around the click")
-    assert _step_text(page) == vizlib.conv_step(grid, kernel, 0, 2).expression()
+    assert _step_text(page) == vizlib.conv_step(grid, kernel, 0, 2).expression(order="columns")
 
     # pointing previews a position in the player at once, with vizlib's sum, and no rerun
     wait_idle(page)
@@ -126,7 +128,7 @@ def test_stepping_the_window_changes_the_written_sum(conv):
     for r, c in ((2, 0), (1, 1)):
         player.locator(f"#out .cell[data-r='{r}'][data-c='{c}']").hover()
         _until_shown(headline, f"row {r}, column {c} =")
-        assert expr.inner_text() == vizlib.conv_step(grid, kernel, r, c).expression()
+        assert expr.inner_text() == vizlib.conv_step(grid, kernel, r, c).expression(order="columns")
     # on the input: the window centred on the pixel pointed at (input (3, 1) -> output (2, 0))
     player.locator("#in .cell[data-r='3'][data-c='1']").hover()
     _until_shown(headline, "row 2, column 0 =")

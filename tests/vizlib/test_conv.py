@@ -134,6 +134,37 @@ def test_tutorial_top_left_is_6_with_the_nine_terms_of_the_slide():
     assert conv2d(GRID, VERTICAL_EDGE)[0, 0] == 6
 
 
+def test_tutorial_order_writes_the_slide_column_by_column():
+    """The tutorial writes 7×1 + 4×1 + 3×1 + 2×0 + …: the window's columns, top to bottom."""
+    step = conv_step(GRID, VERTICAL_EDGE, 0, 0)
+    assert step.expression(order="columns") == (
+        "7×1 + 4×1 + 3×1 + 2×0 + 5×0 + 3×0 + 3×(-1) + 3×(-1) + 2×(-1) = 6"
+    )
+    assert step.latex(order="columns").startswith(r"7 \times 1 + 4 \times 1 + 3 \times 1")
+    with pytest.raises(ValueError, match="`order` must be 'rows' or 'columns'; got 'diagonal'"):
+        step.expression(order="diagonal")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2**32 - 1)
+)  # fmt: skip
+def test_both_orders_write_the_same_terms_and_total(kh, kw, channels, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-5, 6, size=(channels, kh + 2, kw + 1)).astype(np.float64)
+    w = rng.integers(-3, 4, size=(1, channels, kh, kw)).astype(np.float64)
+    step = conv_step(x, w, 1, 1)
+    rows, cols = step.expression(), step.expression(order="columns")
+    for by_rows, by_cols in zip(rows.splitlines(), cols.splitlines(), strict=True):
+        head_r, _, total_r = by_rows.rpartition(" = ")
+        head_c, _, total_c = by_cols.rpartition(" = ")
+        assert total_r == total_c
+        assert sorted(head_r.split(" + ")) == sorted(head_c.split(" + "))
+    # Column order is the row order of the transposed problem (rows and columns swapped).
+    swapped = conv_step(x.transpose(0, 2, 1), w.transpose(0, 1, 3, 2), 1, 1)
+    assert cols == swapped.expression()
+
+
 def test_tutorial_full_map_matches_a_hand_loop():
     expected = np.zeros((3, 3))
     for r in range(3):
