@@ -106,6 +106,22 @@ def _latex_rows(latex: str, kh: int, kw: int, order: str = "rows") -> str:
     return r"\begin{aligned} &" + r" \\ +\ & ".join(rows) + rf" \\ =\ & {total} \end{{aligned}}"
 
 
+def _kernel_column_weight(used: np.ndarray) -> float | None:
+    """The kernel column's width beside the two pictures (width 4 each); None: too wide.
+
+    Its table must fit: estimated from the longest number and the type size (16 px,
+    21 px in presentation mode) for a main area of about 750 px, a 1280 px projector
+    with the sidebar open. Wider than 360 px, the table gets a row of its own.
+    """
+    char = 11.5 if presentation.is_on() else 8.5  # px per digit
+    longest = max(len(format_number(v, 4)) for v in used.ravel())
+    rows, cols = used.shape
+    need = (len(str(rows - 1)) + cols * longest) * char + 25 * (cols + 1)  # + cell padding
+    if need > 360:
+        return None
+    return round(max(2.0, 8 * need / (750 - need)), 2)
+
+
 def _rounding_note(step) -> str:
     """A note when the written (rounded) terms do not add up to the written total.
 
@@ -323,7 +339,12 @@ view = choose.radio(
 cmap = choose.selectbox(
     "Colour map (colour-blind safe)", render.DIVERGING_CMAPS, key=f"{K}.cmap", width=320
 )
-c_in, c_k, c_out = st.columns([4, 2, 4], gap="medium")
+kernel_weight = _kernel_column_weight(used)
+if kernel_weight is None:  # a big kernel's table gets a row of its own, above the pictures
+    c_k = st.container()
+    c_in, c_out = st.columns(2, gap="medium")
+else:
+    c_in, c_k, c_out = st.columns([4, kernel_weight, 4], gap="medium")
 panels.show_image(c_in, x, f"Input: {image.label}" + (", grayscale" if image.is_rgb else ""))
 c_k.markdown(
     md.paragraphs(

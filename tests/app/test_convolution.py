@@ -193,3 +193,23 @@ def test_a_note_says_when_the_rounded_terms_do_not_add_up(page):
     # The tutorial's integers add up exactly: no note.
     page.button(key="conv.tutorial").click().run()
     assert "Adding the rounded terms" not in "\n".join(m.value for m in page.markdown)
+
+
+def _picture_row(at) -> list[float]:
+    """Weights of the input / kernel / feature-map columns (the row after the 2 control columns)."""
+    weights = [round(c.weight, 3) for c in at.columns]
+    return weights[2:5] if len(weights) >= 5 and weights[2] == weights[4] else weights[2:4]
+
+
+def test_the_kernel_column_is_as_wide_as_its_table(page):
+    at = page
+    normal = _picture_row(at)
+    assert len(normal) == 3 and normal[1] >= 0.2  # 3×3 edge detector beside the pictures
+    at.sidebar.toggle(key="present.on").set_value(True).run()  # bigger type on a projector
+    present = _picture_row(at)
+    assert len(present) == 3 and present[1] > normal[1]
+    at.selectbox(key="conv.kernel.preset").set_value("gaussian_5").run()  # 5×5 of 0.0xxx
+    no_exceptions(at)
+    assert len(_picture_row(at)) == 2  # the table gets a row of its own above the pictures
+    (shown,) = markdown_tables(at, "**Kernel 5×5**")
+    np.testing.assert_allclose(shown, vizlib.KERNELS["gaussian_5"].weights, atol=5e-5)
