@@ -40,7 +40,7 @@ import streamlit as st
 from PIL import Image
 
 import vizlib
-from ui import cached, render
+from ui import cached, presentation, render
 from ui.cached import digest
 from vizlib.conv import format_number
 
@@ -483,6 +483,9 @@ figcaption { font-size:.85rem; color:var(--muted); text-align:center; min-width:
 .expr { font-family:"Source Code Pro",ui-monospace,monospace; font-size:1rem; line-height:1.5;
   white-space:pre-wrap; overflow-wrap:anywhere; margin:.6rem 0 0; }
 .expr b { font-size:1.15rem; }
+.player.large { font-size:21px; }
+.large figcaption, .large .muted { font-size:1.05rem; }
+.large .expr { font-size:1.25rem; }
 """
 
 # The player runs in the page (a Streamlit v2 component, no iframe). Its DOM lives
@@ -499,11 +502,11 @@ function el(tag, cls, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
-function cellGrid(host, v, size) {
+function cellGrid(host, v, size, large) {
   host.replaceChildren();
   host.style.gridTemplateColumns = `repeat(${v.cols}, ${size}px)`;
   const longest = Math.max(2, ...v.cells.flat().map(t => t.length));
-  const fs = Math.max(8, Math.min(18, Math.floor(size * 1.75 / longest)));
+  const fs = Math.max(8, Math.min(large ? 26 : 18, Math.floor(size * 1.75 / longest)));
   const cells = [];
   for (let r = 0; r < v.rows; r++) for (let c = 0; c < v.cols; c++) {
     const d = el('div', 'cell' + (v.pad && v.pad[r][c] ? ' pad' : ''), v.cells[r][c]);
@@ -539,9 +542,9 @@ class Player {
     const S = {...data, framesText: data.frames, frames, extraText: data.extra, extra};
     const same = old && old.input.src === S.input.src && old.output.src === S.output.src
       && JSON.stringify([old.panels, old.operators, old.input.cells, old.output.cells,
-                         old.input.label, old.output.label, old.input.inner])
+                         old.input.label, old.output.label, old.input.inner, old.large])
          === JSON.stringify([S.panels, S.operators, S.input.cells, S.output.cells,
-                             S.input.label, S.output.label, S.input.inner]);
+                             S.input.label, S.output.label, S.input.inner, S.large]);
     if (same && this.IN && data.frames === old.framesText && data.start === old.start) {
       // The same data again (a redraw), or only more frames to preview (a block asked
       // for by pointing): keep playing or previewing, and show what was waited for.
@@ -569,6 +572,7 @@ class Player {
   skeleton() {
     const S = this.S, root = this.root;
     root.setAttribute('aria-label', S.alt);
+    root.classList.toggle('large', !!S.large);  // presentation mode: bigger type and cells
     root.replaceChildren();
     const bar = el('div', 'bar'); bar.setAttribute('role', 'toolbar');
     bar.setAttribute('aria-label', 'Step-by-step controls');
@@ -630,9 +634,10 @@ class Player {
     const host = this.$(id);
     host.setAttribute('aria-label', v.label);
     if (v.kind === 'cells') {
-      const size = Math.max(22, Math.min(52, Math.floor(maxPx / Math.max(v.rows, v.cols))));
+      const [lo, hi] = this.S.large ? [30, 64] : [22, 52];
+      const size = Math.max(lo, Math.min(hi, Math.floor(maxPx / Math.max(v.rows, v.cols))));
       host.className = 'grid pickable';
-      return {v, host, cells: cellGrid(host, v, size)};
+      return {v, host, cells: cellGrid(host, v, size, this.S.large)};
     }
     const scale = maxPx / Math.max(v.rows, v.cols);
     host.className = 'pic';
@@ -673,23 +678,27 @@ class Player {
     // of a shrinking loop of forced layouts. Remembered per shape, so switching back and
     // forth (stride 1 and 2, a 3×3 and a 5×5 kernel) measures each layout only once.
     const shape = [this.root.clientWidth, kmax, S.panels.length, S.input.rows, S.input.cols,
-                   S.output.rows, S.output.cols].join();
+                   S.output.rows, S.output.cols, !!S.large].join();
     this.fitted = this.fitted || new Map();
     const known = this.fitted.get(shape);
     if (known) {
       this.build(known.vsize, known.ps);
       return;
     }
-    let vsize = 300, ps = Math.min(56, Math.max(20, Math.floor(420 / kmax)));
+    // Panel cells: at least 20 px (30 px in presentation mode, read from the back of a room).
+    const [lo, hi, reach] = S.large ? [30, 72, 560] : [20, 56, 420];
+    let vsize = 300, ps = Math.min(hi, Math.max(lo, Math.floor(reach / kmax)));
     this.build(vsize, ps);
     for (let n = 0; n < 12 && !this.oneRow(); n++) {
       vsize = Math.max(150, Math.floor(vsize * 0.9));
-      ps = Math.max(20, Math.floor(ps * 0.9));
+      ps = Math.max(lo, Math.floor(ps * 0.9));
       this.build(vsize, ps);
-      if (vsize === 150 && ps === 20) break;
+      if (vsize === 150 && ps === lo) break;
     }
-    if (!this.oneRow()) {
-      vsize = 300; ps = Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax))));
+    if (!this.oneRow()) {  // too wide for one row: the panels wrap below, at a readable size
+      vsize = 300;
+      ps = S.large ? Math.min(60, Math.max(28, Math.floor(1200 / (3 * kmax))))
+                   : Math.min(44, Math.max(18, Math.floor(900 / (3 * kmax))));
       this.build(vsize, ps);
     }
     if (this.fitted.size > 64) this.fitted.clear();
@@ -733,7 +742,7 @@ class Player {
       const host = this.$('p' + m);
       const v = {rows: p.cells.length, cols: p.cells[0].length,
                  cells: p.cells, colors: p.colors, pad: p.pad};
-      const cells = cellGrid(host, v, this.psize);
+      const cells = cellGrid(host, v, this.psize, this.S.large);
       host.className = 'grid';
       (p.mark || []).forEach(([r, c]) => cells[r * v.cols + c].classList.add('mark'));
     });
@@ -1022,7 +1031,8 @@ def show(player: dict, *, key: str, on_pick=None, args: tuple = ()) -> None:
             if view in ("input", "output"):
                 on_pick(view, row, col, *args)
 
-    _PLAYER(data=player, key=key, on_pick_change=picked, on_need_change=needed, height="content")
+    data = {**player, "large": presentation.is_on()}  # presentation mode: bigger type and cells
+    _PLAYER(data=data, key=key, on_pick_change=picked, on_need_change=needed, height="content")
 
 
 def loaded_note(count: int, every: bool) -> str:
