@@ -168,6 +168,28 @@ def _colour_scale(x: np.ndarray, pooled: np.ndarray | None, look: str) -> tuple:
     return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
 
+def _never_read(size: int, k: int, s: int, p: int, d: int, n: int) -> list[int]:
+    """Input indices along one axis (unpadded) that no window reads.
+
+    Past the last window (floor mode drops them) or between windows (a stride
+    longer than the window).
+    """
+    taps = (np.arange(n)[:, None] * s + np.arange(k)[None, :] * d).ravel() - p  # (n·k,)
+    read = np.zeros(size, dtype=bool)
+    read[taps[(taps >= 0) & (taps < size)]] = True
+    return np.flatnonzero(~read).tolist()
+
+
+def _list(indices: list[int], noun: str) -> str:
+    """``row 4``, ``rows 3 and 4``, ``rows 0, 3, 6, … (12 in all)``."""
+    if len(indices) == 1:
+        return f"{noun} {indices[0]}"
+    shown = [str(i) for i in indices[:6]]
+    if len(indices) > 6:
+        return f"{noun}s {', '.join(shown)}, … ({len(indices)} in all)"
+    return f"{noun}s {', '.join(shown[:-1])} and {shown[-1]}"
+
+
 def _count(n: int, noun: str) -> str:
     """'1 cell', '3 cells'."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
@@ -359,6 +381,27 @@ if pooled is not None:
         max(0, (n - 1) * stride + span - (size + 2 * padding))
         for n, size in zip(pooled.shape, (h, w), strict=True)
     ]
+    skipped = [
+        _never_read(size, k, stride, padding, dilation, n)
+        for size, n in zip((h, w), pooled.shape, strict=True)
+    ]
+    if skipped[0] or skipped[1]:
+        which = " and ".join(
+            _list(found, noun)
+            for found, noun in zip(skipped, ("row", "column"), strict=True)
+            if found
+        )
+        pronoun = "it" if len(skipped[0]) + len(skipped[1]) == 1 else "them"
+        gaps = stride > span  # windows that do not touch skip the values between them
+        if gaps:
+            why = f"the stride ({stride}) leaves gaps between the {span}-wide windows"
+        else:
+            why = f"the {k}×{k} windows with stride {stride} end before {pronoun}"
+        past_note = f"No window reads input {which}: {why}, and PyTorch skips {pronoun} too." + (
+            " ceil_mode=True adds a last window that reaches past the edge."
+            if not gaps and not ceil_mode
+            else ""
+        )
     if max(past) > 0:
         past_note = (
             f"With ceil_mode the last window reaches past the padded input ({past[0]} row(s), "

@@ -88,6 +88,35 @@ def test_tutorial_grid_shows_the_whole_pooled_output(grid):
     assert "x = torch.tensor([[7.0, 2.0, 3.0, 3.0, 8.0]" in _torch(grid)
 
 
+def _unread(x, out_shape, **args) -> tuple[list[int], list[int]]:
+    """Rows and columns of ``x`` that no pool_step of any output position reads."""
+    rows, cols = set(range(x.shape[0])), set(range(x.shape[1]))
+    for r in range(out_shape[0]):
+        for c in range(out_shape[1]):
+            step = vizlib.pool_step(x, r, c, mode="max", **args)
+            rows -= set(step.tap_rows.ravel().tolist())
+            cols -= set(step.tap_cols.ravel().tolist())
+    return sorted(rows), sorted(cols)
+
+
+def test_values_no_window_reads_are_named(grid):
+    """2×2 windows with stride 2 on the 5×5 grid never read row 4 and column 4."""
+    assert _unread(GRID, (2, 2), kernel_size=2) == ([4], [4])
+    text = _markdown(grid)
+    assert (
+        "No window reads input row 4 and column 4: the 2×2 windows with stride 2 end before "
+        "them, and PyTorch skips them too. ceil_mode=True adds a last window" in text
+    )
+    _set(grid, k=1, same_stride=False)  # 1×1 windows, stride 2: gaps between them
+    _set(grid, stride=2)
+    assert _unread(GRID, (3, 3), kernel_size=1, stride=2) == ([1, 3], [1, 3])
+    assert "No window reads input rows 1 and 3 and columns 1 and 3: the stride (2) leaves gaps" in (
+        _markdown(grid)
+    )
+    _set(grid, k=3, stride=1)  # windows cover every cell: no note
+    assert "No window reads" not in _markdown(grid)
+
+
 def test_max_winner_and_tie_rule_equal_pool_step(grid):
     _set(grid, k=3, same_stride=False)
     _set(grid, stride=1, col=1)
