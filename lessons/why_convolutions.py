@@ -292,18 +292,19 @@ if fmap is not None:
         "If convolution is *translation equivariant*, the two are equal.\n\n"
     )
     if where == "crop":
-        explain.markdown(
-            intro
-            + plots_why.grid_html(
-                fmap,
-                title=f"conv(x): the crop's feature map ({h}×{w})",
-                decimals=decimals or 2,
-                cmap="RdBu_r",
-                vmin=-vlim,
-                vmax=vlim,
-            ),
-            unsafe_allow_html=True,
+        fmap_grid = plots_why.grid_html(
+            fmap,
+            title=f"conv(x): the crop's feature map ({h}×{w})",
+            decimals=decimals or 2,
+            cmap="RdBu_r",
+            vmin=-vlim,
+            vmax=vlim,
         )
+        if presentation.is_on():  # projector-sized numbers need more than the column beside
+            explain.markdown(intro)
+            st.markdown(fmap_grid, unsafe_allow_html=True)
+        else:
+            explain.markdown(intro + fmap_grid, unsafe_allow_html=True)
     else:
         explain.markdown(intro)
         plots_volumes.show_maps(

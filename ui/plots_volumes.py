@@ -113,13 +113,6 @@ def _flex(parts: list[str], *, wrap: bool = True) -> str:
     )
 
 
-def _box(inner: str, width_cells: int, *, shrink: bool = True) -> str:
-    return (
-        f'<div style="flex:0 {int(shrink)} {width_cells * 48}px;min-width:{width_cells * 30}px">'
-        f"{inner}</div>"
-    )
-
-
 def step_html(
     window: np.ndarray,
     weights: np.ndarray,
@@ -143,7 +136,7 @@ def step_html(
     decimals : int
         Digits for the window values (0 for the integer tutorial grid).
     """
-    c_in, _kh, kw = window.shape
+    c_in = window.shape[0]
     top = max(float(np.max(np.abs(window))), 1.0)
     wlim = max(float(np.max(np.abs(weights))), 1e-12)
     plim = max(float(np.max(np.abs(products))), 1e-12)
@@ -153,41 +146,32 @@ def step_html(
         rows.append(
             _flex(
                 [
-                    _box(
-                        grid_html(
-                            window[k],
-                            title=f"{name}: window",
-                            decimals=decimals,
-                            vmin=-0.35 * top,
-                            vmax=top,
-                            hatched=is_padding,
-                        ),
-                        kw,
+                    grid_html(
+                        window[k],
+                        title=f"{name}: window",
+                        decimals=decimals,
+                        vmin=-0.35 * top,
+                        vmax=top,
+                        hatched=is_padding,
                     ),
                     f'<div style="{_BIG}">×</div>',
-                    _box(
-                        grid_html(
-                            weights[k],
-                            title=f"{name}: kernel",
-                            decimals=None,
-                            cmap="RdBu_r",
-                            vmin=-wlim,
-                            vmax=wlim,
-                        ),
-                        kw,
+                    grid_html(
+                        weights[k],
+                        title=f"{name}: kernel",
+                        decimals=None,
+                        cmap="RdBu_r",
+                        vmin=-wlim,
+                        vmax=wlim,
                     ),
                     f'<div style="{_BIG}">=</div>',
-                    _box(
-                        grid_html(
-                            products[k],
-                            title="products",
-                            decimals=None,
-                            cmap="RdBu_r",
-                            vmin=-plim,
-                            vmax=plim,
-                            hatched=is_padding,
-                        ),
-                        kw,
+                    grid_html(
+                        products[k],
+                        title="products",
+                        decimals=None,
+                        cmap="RdBu_r",
+                        vmin=-plim,
+                        vmax=plim,
+                        hatched=is_padding,
                     ),
                     f'<div style="{_BIG};font-size:1.25em;font-weight:600">sum = '
                     f"{html.escape(format_number(partial_sums[k]))}</div>",
@@ -215,22 +199,19 @@ def filter_html(
     wrap : bool
         False keeps the kernels and the bias on one line at their full size.
     """
-    c_in, _kh, kw = block.shape
+    c_in = block.shape[0]
     vlim = max(float(np.max(np.abs(block))), 1e-12)
     parts = []
     for k in range(c_in):
         parts.append(
-            _box(
-                grid_html(
-                    block[k],
-                    title=f"{names[k]} kernel",
-                    decimals=None,
-                    cmap="RdBu_r",
-                    vmin=-vlim,
-                    vmax=vlim,
-                ),
-                kw,
-                shrink=wrap,
+            grid_html(
+                block[k],
+                title=f"{names[k]} kernel",
+                decimals=None,
+                cmap="RdBu_r",
+                vmin=-vlim,
+                vmax=vlim,
+                fixed=not wrap,
             )
         )
     parts.append(

@@ -55,6 +55,64 @@ def number_text(value: float, decimals: int) -> str:
     return text.replace("-", "−")
 
 
+#: Font sizes of the number grids, in rem so that presentation mode's larger root size
+#: scales them with the text: the size a grid takes when it has the room, and the
+#: smallest it shrinks to in a narrow column before it scrolls sideways instead.
+#: :data:`ui.presentation.STYLE` sets larger ones for a projector (these CSS variables).
+GRID_FONT = "var(--grid-font, 0.875rem)"
+GRID_MIN_FONT = "var(--grid-min-font, 0.6875rem)"
+
+# Advance widths in em of Source Sans (Streamlit's font) with tabular figures, rounded
+# up: digits and the minus sign 0.5, the point 0.25; anything else counted wide.
+_NARROW = {".": 0.25, ",": 0.25, " ": 0.25, "(": 0.3, ")": 0.3}
+_DIGIT_LIKE = set("0123456789−-+")
+_CELL_MIN_EM = 2.2  # a cell with one digit stays a comfortable square
+_CELL_PAD_EM = 0.9  # room either side of the longest text: padding, borders, red outline
+
+
+def text_em(text: str) -> float:
+    """Estimated width of ``text`` in em (font-size units), tabular digits."""
+    return sum(_NARROW.get(ch, 0.5 if ch in _DIGIT_LIKE else 0.62) for ch in text)
+
+
+def cell_em(texts) -> float:
+    """Side in em of the square cells of a grid whose longest text is among ``texts``."""
+    longest = max((text_em(t) for t in texts), default=0.0)
+    return round(max(_CELL_MIN_EM, longest + _CELL_PAD_EM), 2)
+
+
+def _fitted_font(width_em: float, scale: float = 1.0) -> str:
+    """CSS font size of a block ``width_em`` em wide inside a size container.
+
+    As large as :data:`GRID_FONT` (× ``scale``) when the container has room, smaller to
+    fit it (``cqw``: the container's width), never below :data:`GRID_MIN_FONT`.
+    """
+    return (
+        f"clamp({_scaled(GRID_MIN_FONT, scale)}, calc(100cqw / {width_em:.2f}), "
+        f"{_scaled(GRID_FONT, scale)})"
+    )
+
+
+def _scaled(size: str, scale: float) -> str:
+    return size if scale == 1 else f"calc({size} * {scale:g})"
+
+
+def _sized_box(width_em: float, inner: str, *, scale: float = 1.0, fixed: bool = False) -> str:
+    """A size container for a block ``width_em`` em wide: one flex item of a wrapping row.
+
+    It asks for the room the block needs at the smallest font (rows wrap beyond
+    that), grows to its full size and no further; ``fixed`` keeps the full size.
+    Outside a flex row it takes its parent's width up to the full size.
+    """
+    full = f"calc({width_em:.2f} * {_scaled(GRID_FONT, scale)})"
+    least = f"calc({width_em:.2f} * {_scaled(GRID_MIN_FONT, scale)})"
+    flex = f"0 0 {full}" if fixed else f"1 1 {least}"
+    return (
+        f'<div style="container-type:inline-size;flex:{flex};max-width:{full};'
+        f'min-width:0">{inner}</div>'
+    )
+
+
 def colours_of(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
     """Hex colours (same shape as ``values``) from a colour map's lookup table."""
     scale = 255.0 / (vmax - vmin) if vmax > vmin else 0.0
@@ -110,10 +168,17 @@ def grid_html(
     colours: np.ndarray | None = None,
     marked: np.ndarray | None = None,
     hatched: np.ndarray | None = None,
-    max_cell: int = 50,
-    font: str = "clamp(11px, 1.05vw, 16px)",
+    scale: float = 1.0,
+    fixed: bool = False,
 ) -> str:
     """Return an HTML grid of numbers on coloured cells.
+
+    Every cell is a square sized to the grid's longest number (:func:`cell_em`),
+    in em, so a number never touches or leaves its cell, whatever the font size.
+    The font is :data:`GRID_FONT` when there is room (larger in presentation
+    mode), smaller in a narrow column down to :data:`GRID_MIN_FONT`, below which
+    the grid scrolls sideways. In a row of :func:`side_by_side` the grids wrap
+    rather than shrink below that.
 
     Parameters
     ----------
@@ -131,6 +196,10 @@ def grid_html(
         Cells outlined in red.
     hatched : bool ndarray, shape (H, W), optional
         Cells hatched (filled in, or padding).
+    scale : float
+        Font size relative to the other grids.
+    fixed : bool
+        Keep the full size in a flex row (do not shrink).
     """
     values = np.asarray(values, dtype=float)
     h, w = values.shape
@@ -140,9 +209,11 @@ def grid_html(
         lo = float(values.min()) if vmin is None else vmin
         hi = float(values.max()) if vmax is None else vmax
         colours = colours_of(values, cmap, lo, hi)
+    texts = [[number_text(values[r, c], decimals) for c in range(w)] for r in range(h)]
+    side = cell_em(t for row in texts for t in row)
     cells = [
         _cell(
-            number_text(values[r, c], decimals),
+            texts[r][c],
             str(colours[r, c]),
             outline=bool(marked is not None and marked[r, c]),
             hatch=bool(hatched is not None and hatched[r, c]),
@@ -150,39 +221,55 @@ def grid_html(
         for r in range(h)
         for c in range(w)
     ]
+    width = w * side + 0.2  # em: the cells and the grid's border
     grid = (
-        f'<div style="display:grid;grid-template-columns:repeat({w},1fr);'
-        f"max-width:{w * max_cell}px;font-size:{font};line-height:1.1;"
+        f'<div style="display:grid;grid-template-columns:repeat({w},{side}em);'
+        f"width:max-content;font-size:{_fitted_font(width, scale)};line-height:1.1;"
         f'border:1px solid {_BORDER}">{"".join(cells)}</div>'
     )
-    return f"<div>{_title(title) if title else ''}{grid}</div>"
+    body = f'{_title(title) if title else ""}<div style="overflow-x:auto">{grid}</div>'
+    return _sized_box(width, body, scale=scale, fixed=fixed)
 
 
 def _label(text: str) -> str:
     return f'<div style="text-align:center;opacity:.75;font-size:.8em">{html.escape(text)}</div>'
 
 
-def _vector_row(values, decimals, colours, *, changed=None, labels=(), name="", max_cell=56) -> str:
-    """A flattened vector as one row of cells, optional name in front, label rows below."""
+def _vector_row(
+    values, decimals, colours, *, changed=None, labels=(), name="", side: float | None = None
+) -> str:
+    """A flattened vector as one row of cells, optional name in front, label rows below.
+
+    Cells are ``side`` em wide, by default sized to the longest number or label
+    (:func:`_vector_cell_em`).
+    """
     n = len(values)
+    texts = [number_text(values[i], decimals) for i in range(n)]
+    side = _vector_cell_em(texts, labels) if side is None else side
     lead = ['<div style="align-self:center;font-weight:600">' + html.escape(name) + "</div>"]
     blank = ["<div></div>"]
     parts = (lead if name else []) + [
-        _cell(
-            number_text(values[i], decimals),
-            colours[i],
-            outline=bool(changed is not None and changed[i]),
-        )
+        _cell(texts[i], colours[i], outline=bool(changed is not None and changed[i]))
         for i in range(n)
     ]
     for label_row in labels:
         parts += (blank if name else []) + [_label(t) for t in label_row]
-    columns = ("3.2em " if name else "") + f"repeat({n},1fr)"
-    width = n * max_cell + (50 if name else 0)
+    columns = (f"{_NAME_EM}em " if name else "") + f"repeat({n},{side}em)"
     return (
-        f'<div style="display:grid;grid-template-columns:{columns};max-width:{width}px;'
+        f'<div style="display:grid;grid-template-columns:{columns};width:max-content;'
         f'row-gap:2px">{"".join(parts)}</div>'
     )
+
+
+_NAME_EM = 2.0  # the "v" / "v′" column in front of a vector row
+
+
+def _vector_cell_em(texts, labels=()) -> float:
+    """Cell side in em for a vector row: its numbers, and its labels at 0.8 em."""
+    side = cell_em(texts)
+    for label_row in labels:
+        side = max(side, round(0.8 * max(text_em(t) for t in label_row) + 0.4, 2))
+    return side
 
 
 def flatten_html(
@@ -219,38 +306,53 @@ def flatten_html(
         ]
     )
     image = grid_html(
-        grid, decimals=0, colours=pos.reshape(h, w), max_cell=54, font="clamp(14px, 1.4vw, 22px)"
+        grid, title=title, decimals=0, colours=pos.reshape(h, w), scale=_FLAT_SCALE, fixed=True
     )
     labels = [
         [str(i) for i in range(n)],
         [f"({i // w},{i % w})" for i in range(n)],
     ]
+    texts = [number_text(v, 0) for v in grid.ravel()]
+    width = n * _vector_cell_em(texts, labels)
     vector = _vector_row(grid.ravel(), 0, list(pos), changed=changed, labels=labels)
+    vector = f'<div style="font-size:{_fitted_font(width, _FLAT_SCALE)}">{vector}</div>'
     return (
         '<div style="display:flex;align-items:flex-start;gap:1.2rem;flex-wrap:wrap;'
-        'font-size:clamp(14px, 1.4vw, 22px);margin-bottom:.8rem">'
-        f'<div style="width:{w * 54}px">{_title(title)}{image}</div>'
+        'margin-bottom:.8rem">'
+        f"{image}"
         '<div style="align-self:center;font-size:2em;padding-top:1em">→</div>'
-        f'<div style="flex:1;min-width:320px">{_title(vector_title)}{vector}</div>'
+        f"{_sized_box(width, _title(vector_title) + vector, scale=_FLAT_SCALE)}"
         "</div>"
     )
+
+
+_FLAT_SCALE = 1.3  # the tutorial's 3×3 picture: few cells, drawn larger
 
 
 def vector_strip_html(
     before: np.ndarray, after: np.ndarray, *, decimals: int = 2, per_line: int = 16
 ) -> str:
-    """Return two flattened vectors v and v′ as rows of cells, wrapped; changed ones in red."""
+    """Return two flattened vectors v and v′ as rows of cells, wrapped; changed ones in red.
+
+    All lines share one cell size (the longest number of both vectors) and one
+    font, fitted to the column like :func:`grid_html` (scrolling below the
+    smallest font).
+    """
     before = np.asarray(before, dtype=float).reshape(-1)
     after = np.asarray(after, dtype=float).reshape(-1)
     n = before.size
     changed = before != after
+    texts = [number_text(v, decimals) for v in (*before, *after)]
+    index_labels = [str(i) for i in range(n)]
+    side = _vector_cell_em(texts, [index_labels])
+    width = _NAME_EM + min(per_line, n) * side
     blocks = []
     for start in range(0, n, per_line):
         idx = range(start, min(n, start + per_line))
         # Unchanged entries on the page's own background (light or dark theme);
         # changed ones light red with dark text, outlined.
         v = _vector_row(
-            before[idx.start : idx.stop], decimals, [_PLAIN] * len(idx), name="v", max_cell=58
+            before[idx.start : idx.stop], decimals, [_PLAIN] * len(idx), name="v", side=side
         )
         v2 = _vector_row(
             after[idx.start : idx.stop],
@@ -259,10 +361,11 @@ def vector_strip_html(
             changed=changed[idx.start : idx.stop],
             labels=[[str(i) for i in idx]],
             name="v′",
-            max_cell=58,
+            side=side,
         )
         blocks.append(f'<div style="margin-bottom:.6rem">{v}{v2}</div>')
-    return '<div style="font-size:clamp(11px, 1vw, 15px)">' + "".join(blocks) + "</div>"
+    inner = f'<div style="overflow-x:auto;font-size:{_fitted_font(width)}">{"".join(blocks)}</div>'
+    return _sized_box(width, inner)
 
 
 def vectors_chart(before: np.ndarray, after: np.ndarray, *, start: int) -> alt.LayerChart:
@@ -305,16 +408,16 @@ def vectors_chart(before: np.ndarray, after: np.ndarray, *, start: int) -> alt.L
     return (lines + dots).properties(height=240)
 
 
-def side_by_side(parts: list[str], *, min_width: int = 220) -> str:
-    """HTML blocks (grids, vector strips) in one row of equal shares that wraps when narrow.
+def side_by_side(parts: list[str]) -> str:
+    """Grids (:func:`grid_html`) in one row that wraps when they do not fit.
 
-    Several grids in ONE markdown element cost the browser about one element on
-    every rerun, where a row of ``st.columns`` costs one per column and more.
+    Each grid is a flex item that asks for its size at the smallest font and
+    grows to its full size, so grids share a row while their numbers stay
+    readable and wrap onto the next row when they would not. Several grids in
+    ONE markdown element cost the browser about one element on every rerun,
+    where a row of ``st.columns`` costs one per column and more.
     """
-    cells = "".join(
-        f'<div style="flex:1 1 0;min-width:{min_width}px">{part}</div>' for part in parts
-    )
     return (
         '<div style="display:flex;gap:1.2rem;align-items:flex-start;flex-wrap:wrap;'
-        f'margin-bottom:.6rem">{cells}</div>'
+        f'margin-bottom:.6rem">{"".join(parts)}</div>'
     )

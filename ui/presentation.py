@@ -43,8 +43,11 @@ BOOST_KEY = "present.boost"
 #: sidebar widens, and page names and widget labels wrap instead of ending in "…".
 #: Captions under pictures (what a map is, its shape, min and max) and under colour
 #: bars get the page's full text colour and ~23 px / ~21 px type, readable from the back.
+#: Number grids drawn as HTML (``ui.plots_why.grid_html``) take the text's size (21 px,
+#: at least ~17 px in a narrow column, where they wrap or scroll instead of shrinking).
 STYLE = """<style>
 html { font-size: 21px; }
+:root { --grid-font: 1rem; --grid-min-font: 0.8rem; }
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {
   color: inherit !important; opacity: 1 !important; font-size: 1rem !important;
