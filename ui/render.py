@@ -100,6 +100,23 @@ def _fit(rgb: np.ndarray, max_side: int) -> np.ndarray:
     return rgb
 
 
+#: Maps enlarged to at least this many pixels per value get a line around every cell:
+#: a white cell (a zero on the diverging scale, a maximum in grey) stays visible on a
+#: white page, and a student can count the cells of a 5×5 grid.
+GRID_MIN_BLOCK = 8
+_LINE = np.array([128, 128, 128], dtype=np.uint8)  # mid grey: seen on white and on black
+
+
+def _cell_lines(rgb: np.ndarray, block: int) -> np.ndarray:
+    """A copy of an enlarged (block × block per value) picture with 1 px lines between cells."""
+    out = rgb.copy()  # (h, w, 3)
+    out[::block, :] = _LINE
+    out[:, ::block] = _LINE
+    out[-1, :] = _LINE
+    out[:, -1] = _LINE
+    return out
+
+
 def encode_png(rgb: np.ndarray) -> bytes:
     """Encode a (H, W, 3), (H, W, 4) or (H, W) uint8 array as PNG with fast compression."""
     buf = io.BytesIO()
@@ -186,6 +203,9 @@ def picture_of_map(
     rgb = lut(cmap)[idx]  # (h, w, 3)
     if max(values.shape) < MIN_DISPLAY_SIDE:
         rgb = _fit(rgb, max_side)
+        block, _ = _display_factor(*values.shape, max_side)
+        if block >= GRID_MIN_BLOCK:  # a few big cells: outline each one
+            rgb = _cell_lines(rgb, block)
     if colorbar is not None:
         opaque = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
         extra = max(0, COLORBAR_MIN_WIDTH - opaque.shape[1])  # (h, w, 4) -> (h, >= 64, 4)
