@@ -31,6 +31,8 @@ import pandas as pd
 import streamlit as st
 
 import vizlib
+from ui import presentation
+from ui.plots_why import grid_html
 from vizlib.kernels import kernel_from_cells
 
 __all__ = [
@@ -244,6 +246,15 @@ def select_kernel(
     else:
         st.session_state[f"{key}.valid"] = kernel
 
+    if presentation.is_on():
+        # The grid above is a canvas whose font Streamlit fixes when the page loads (14 px,
+        # whatever presentation mode's style says): the weights in use again, at the size
+        # of the projector's text, for the back of the room.
+        lim = max(float(np.max(np.abs(kernel))), 1e-12)
+        c.markdown(
+            grid_html(kernel, title="In use", decimals=None, cmap="RdBu_r", vmin=-lim, vmax=lim),
+            unsafe_allow_html=True,
+        )
     same = kernel.shape == preset.weights.shape and np.array_equal(kernel, preset.weights)
     c.caption(
         f"{preset.description}\n\n"

@@ -22,12 +22,17 @@ from ui import render
 
 __all__ = [
     "CHANGED",
+    "GRID_FONT",
+    "GRID_MIN_FONT",
     "POSITION_COLOURS",
+    "auto_decimals",
+    "cell_em",
     "colours_of",
     "flatten_html",
     "grid_html",
     "number_text",
     "side_by_side",
+    "text_em",
     "vector_strip_html",
     "vectors_chart",
 ]
@@ -113,6 +118,21 @@ def _sized_box(width_em: float, inner: str, *, scale: float = 1.0, fixed: bool =
     )
 
 
+def auto_decimals(values: np.ndarray) -> int:
+    """0 when every value is whole, else 2, or up to 4 so no nonzero value reads as 0.
+
+    A 5×5 Gaussian's 1/256 is 0.004 (3 digits), not "0".
+    """
+    values = np.asarray(values, dtype=float)
+    if np.all(values == np.round(values)):
+        return 0
+    nonzero = np.abs(values[values != 0])
+    for decimals in (2, 3):
+        if np.all(np.round(nonzero, decimals) != 0):
+            return decimals
+    return 4
+
+
 def colours_of(values: np.ndarray, cmap: str, vmin: float, vmax: float) -> np.ndarray:
     """Hex colours (same shape as ``values``) from a colour map's lookup table."""
     scale = 255.0 / (vmax - vmin) if vmax > vmin else 0.0
@@ -186,8 +206,8 @@ def grid_html(
     title : str
         Plain text above the grid (escaped).
     decimals : int or None
-        Digits after the point (0 for the integer tutorial grids); None: 0 when
-        every value is a whole number, else 2.
+        Digits after the point (0 for the integer tutorial grids); None:
+        :func:`auto_decimals`.
     cmap, vmin, vmax
         Colour map and limits for the cell backgrounds (default: the values' range).
     colours : ndarray of str, shape (H, W), optional
@@ -204,7 +224,7 @@ def grid_html(
     values = np.asarray(values, dtype=float)
     h, w = values.shape
     if decimals is None:
-        decimals = 0 if np.all(values == np.round(values)) else 2
+        decimals = auto_decimals(values)
     if colours is None:
         lo = float(values.min()) if vmin is None else vmin
         hi = float(values.max()) if vmax is None else vmax

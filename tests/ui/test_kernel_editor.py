@@ -106,3 +106,15 @@ def test_normalise_and_reset(at):
     assert k[1, 1] == pytest.approx(0.5 / 1.25)
     at.sidebar.button(key="t.k.reset").click().run()
     np.testing.assert_allclose(_kernel(at), vizlib.KERNELS["gaussian_3"].weights)
+
+
+def test_presentation_mode_repeats_the_kernel_as_a_large_grid(at):
+    """The data editor's canvas keeps its small font; a projector gets an HTML grid too."""
+    assert not [m for m in at.sidebar.markdown if "grid-template-columns" in m.value]
+    at.session_state["present.on"] = True
+    at.sidebar.selectbox(key="t.k.preset").set_value("gaussian_5").run()
+    (grid,) = [m.value for m in at.sidebar.markdown if "grid-template-columns" in m.value]
+    assert "var(--grid-font" in grid  # sized by presentation mode's style
+    assert "repeat(5," in grid and grid.count("aspect-ratio:1") == 25
+    weights = vizlib.KERNELS["gaussian_5"].weights
+    assert f">{weights[0, 0]:.3f}<" in grid  # 1/256 as 0.004, not 0.00

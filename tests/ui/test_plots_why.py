@@ -118,3 +118,17 @@ def test_volume_step_and_filters_use_the_same_sized_grids(source_sans):
         assert side >= max(width_em(source_sans, t) for t in cells(grid)) + MARGIN_EM
     filters = plots_volumes.filters_html([(weights, 0.5, "Filter 1")], ("R", "G", "B"))
     assert filters.count("flex:0 0 calc(") == 3  # a filter's kernels keep their full size
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals"),
+    [
+        ([[1, 0, -1]], 0),
+        ([[0.25, 0.5]], 2),
+        ([[1 / 9, 2 / 9]], 2),
+        ([[1 / 256, 24 / 256]], 3),  # a 5×5 Gaussian's corner is not "0.00"
+        ([[1e-5, 1.0]], 4),
+    ],
+)
+def test_automatic_decimals_never_show_a_nonzero_weight_as_zero(values, decimals):
+    assert plots_why.auto_decimals(np.array(values)) == decimals
