@@ -1226,23 +1226,39 @@ def part_images() -> None:
     x_map = maps[example, channel]  # (H, W)
     y_t, y_e = result["y_train"][example, channel], result["y_eval"][example, channel]
     lim = panels.color_limit(np.stack([y_t, y_e]))  # one scale for both (boost: 99th pct)
+    # On a projector: short names and captions (name, shape, min, max), the colour
+    # scales once under the row, and the three maps narrow enough to share one line.
+    short = presentation.is_on()
+    titles = (
+        ("Before: x", "Train mode: y", "Eval mode: y")
+        if short
+        else (
+            "Before batch norm (the filter's feature map) x",
+            "Train mode (this batch's mean and variance) y",
+            "Eval mode (the running mean and variance) y",
+        )
+    )
     pictures = [
         panels.map_figure(
-            x_map,
-            "Before batch norm (the filter's feature map) x: "
-            f"image {example + 1}, channel {channel}",
+            x_map, f"{titles[0]}: image {example + 1}, channel {channel}", short=short
         ),
-        panels.map_figure(y_t, "Train mode (this batch's mean and variance) y", vlim=lim),
-        panels.map_figure(y_e, "Eval mode (the running mean and variance) y", vlim=lim),
+        panels.map_figure(y_t, titles[1], vlim=lim, short=short),
+        panels.map_figure(y_e, titles[2], vlim=lim, short=short),
     ]
     panels.show_pictures(
         st,
         [pic.png for pic, _, _ in pictures],
         [caption for _, caption, _ in pictures],
-        width=MAP_WIDTH,
+        width=panels.row_width(3, MAP_WIDTH),
         alts=[alt for _, _, alt in pictures],
         margin=6,
     )
+    if short:
+        x_note = panels.scale_caption(x_map, pictures[0][0], "signed", shared=False)
+        y_note = panels.row_scale_note(
+            np.stack([y_t, y_e]), [pictures[1][0], pictures[2][0]], "signed", shared=True
+        )
+        st.caption(f"x: {x_note}.  \ny (both): {y_note[:1].lower()}{y_note[1:]}")
 
     names = [vizlib.KERNELS[s].name for s in slugs]
     table = md.table(

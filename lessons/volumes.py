@@ -99,7 +99,8 @@ for k in range(C):
         f"Channel {k} ({names[k]}): {H}×{W} values"
         + (f", shown in {('red', 'green', 'blue')[k]}" if C == 3 else "")
     )
-panels.show_pictures(st, pictures, captions, width=232, margin=6)
+# On a projector the four pictures are narrowed to share one line (row_width).
+panels.show_pictures(st, pictures, captions, width=panels.row_width(len(pictures), 232), margin=6)
 
 # --------------------------------------------------------------------------- 2. filters
 st.markdown("## 2 · The filters")

@@ -19,6 +19,8 @@ from vizlib.conv import format_number
 __all__ = [
     "BOOST_PERCENTILE",
     "MAP_VIEWS",
+    "PROJECTOR_COLUMN",
+    "PROJECTOR_ROW",
     "color_limit",
     "colorbar_png",
     "fit_png",
@@ -26,6 +28,8 @@ __all__ = [
     "map_caption",
     "map_figure",
     "map_picture",
+    "row_scale_note",
+    "row_width",
     "saturated_ends",
     "scale_caption",
     "show_image",
@@ -306,25 +310,90 @@ def map_figure(
     view: str = "signed",
     vlim: float | None = None,
     max_side: int = 640,
+    short: bool = False,
 ) -> tuple[render.Picture, str, str]:
     """(picture, caption, alt text) of a map as :func:`show_map` shows it, for your own layout.
 
     The picture (map + colour bar) is cached on the map's content and follows
-    "Boost map contrast" unless ``vlim`` is given.
+    "Boost map contrast" unless ``vlim`` is given. ``short``: see :func:`map_caption`
+    (the alt text keeps the colour scale).
     """
     boost = presentation.is_boosted() and not vlim
     pic = _cached_map_picture(digest(values), cmap, view, vlim, boost, max_side, values)
-    caption = map_caption(values, pic, title, view, shared=bool(vlim))
+    caption = map_caption(values, pic, title, view, shared=bool(vlim), short=short)
+    full = caption if not short else map_caption(values, pic, title, view, shared=bool(vlim))
     low, high = saturated_ends(view_values(values, view), pic.vmin, pic.vmax)
-    return pic, caption, map_alt(caption, low, high)
+    return pic, caption, map_alt(full, low, high)
 
 
 def map_caption(
-    values: np.ndarray, pic: render.Picture, title: str, view: str, *, shared: bool
+    values: np.ndarray,
+    pic: render.Picture,
+    title: str,
+    view: str,
+    *,
+    shared: bool,
+    short: bool = False,
 ) -> str:
-    """The caption under a map: name, shape, min and max, then :func:`scale_caption`."""
+    """The caption under a map: name, shape, min and max, then :func:`scale_caption`.
+
+    ``short``: name, shape, min and max only, for a row of maps in presentation
+    mode, whose colour scale is then written once under the row (:func:`row_scale_note`).
+    """
     shape = "×".join(str(n) for n in values.shape)
     lo, hi = float(np.min(values)), float(np.max(values))
     head = f"{title} ({shape}; min {format_number(lo)}, max {format_number(hi)})"
+    if short:
+        return head
     scale = scale_caption(values, pic, view, shared=shared)
     return f"{head}. {scale[:1].upper()}{scale[1:]}"
+
+
+#: Width of the main column at 1280 px with the sidebar open in presentation mode
+#: (1280 − the 360 px sidebar − 2 × 2 rem of padding at 21 px), less a few px of slack.
+PROJECTOR_COLUMN = 820
+#: A row of pictures on a projector holds at most this many.
+PROJECTOR_ROW = 4
+
+
+def row_width(n: int, width: int) -> int:
+    """Width per picture of a row of ``n``: ``width``, or less in presentation mode.
+
+    On a projector (1280 px, sidebar open) up to :data:`PROJECTOR_ROW` pictures
+    stay on one line: a before/after pair or three maps are not split over rows.
+    """
+    if not presentation.is_on():
+        return int(width)
+    per_row = max(1, min(int(n), PROJECTOR_ROW))
+    return int(min(width, PROJECTOR_COLUMN // per_row))
+
+
+def row_scale_note(maps: np.ndarray, pics: list[render.Picture], view: str, *, shared: bool) -> str:
+    """The colour scale of a row of maps, said once (their captions are then short).
+
+    ``maps`` (F, H, W) were drawn as ``pics``. With ``shared`` one scale is
+    written for all, its range over all the maps; otherwise the maps' own
+    limits are listed in order.
+    """
+    maps = np.asarray(maps)
+    if shared:
+        text = scale_caption(maps, pics[0], view, shared=True)
+        return f"{text[:1].upper()}{text[1:]}."
+    limits = ", ".join(
+        ("±" if view == "signed" else "0 to ") + format_number(pic.vmax) for pic in pics
+    )
+    boosted = any(
+        any(saturated_ends(view_values(m, view), pic.vmin, pic.vmax))
+        for m, pic in zip(maps, pics, strict=True)
+    )
+    return (
+        f"Colour scales, each map its own: {limits}"
+        + (" (white = 0)" if view == "signed" else "")
+        + (
+            f"; pointed bar ends: colours saturate beyond the limit (the "
+            f"{BOOST_PERCENTILE:g}th percentile of |value|, boosted contrast)"
+            if boosted
+            else ""
+        )
+        + "."
+    )

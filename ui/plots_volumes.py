@@ -260,17 +260,30 @@ def show_maps(
     Each picture is a map with its colour bar, captioned exactly as
     :func:`ui.panels.show_map` captions one map (name, shape, min, max, colour
     scale); one element on the page instead of one per map plus a row of columns.
+    In presentation mode the captions are short (name, shape, min, max), the
+    colour scale is written once under the row (:func:`ui.panels.row_scale_note`),
+    and the pictures are narrowed so up to four share a line on a 1280 px projector.
     """
     boost = presentation.is_boosted() and not vlim
     pics = _map_pictures(digest(maps), view, vlim, boost, max_side, maps)
-    captions = [
-        panels.map_caption(m, pic, title, view, shared=bool(vlim))
-        for m, pic, title in zip(maps, pics, titles, strict=True)
-    ]
-    alts = []
-    for m, pic, caption in zip(maps, pics, captions, strict=True):
+    short = presentation.is_on()  # a projector: name, shape, min, max; the scale once below
+    captions, alts = [], []
+    for m, pic, title in zip(maps, pics, titles, strict=True):
+        full = panels.map_caption(m, pic, title, view, shared=bool(vlim))
         low, high = panels.saturated_ends(panels.view_values(m, view), pic.vmin, pic.vmax)
-        alts.append(panels.map_alt(caption, low, high))
+        captions.append(
+            panels.map_caption(m, pic, title, view, shared=bool(vlim), short=True)
+            if short
+            else full
+        )
+        alts.append(panels.map_alt(full, low, high))
     panels.show_pictures(
-        container, [pic.png for pic in pics], captions, width=width, alts=alts, margin=6
+        container,
+        [pic.png for pic in pics],
+        captions,
+        width=panels.row_width(len(pics), width),
+        alts=alts,
+        margin=6,
     )
+    if short:
+        container.caption(panels.row_scale_note(maps, pics, view, shared=bool(vlim)))

@@ -12,7 +12,7 @@ import pytest
 
 import vizlib
 from tests.app.conftest import no_exceptions, open_page
-from tests.readers import html_tables, scale_captions
+from tests.readers import html_tables, image_captions, scale_captions
 from vizlib.conv import format_number
 
 PAGE = "lessons/batchnorm.py"
@@ -410,3 +410,23 @@ def test_huge_table_values_give_a_page_or_a_message_never_a_traceback(page, edit
     else:
         assert message in errors and "γ = 1.7e+308" in errors
     assert state(page, "num_batches_tracked") == "0"  # part 2 is still drawn
+
+
+def test_presentation_mode_part_3_short_captions_and_the_scales_once(app):
+    """A projector: short names with shape, min and max; both colour scales in one note."""
+    app.session_state["present.on"] = True
+    app.session_state["present.boost"] = True
+    open_page(app, PAGE)
+    no_exceptions(app)
+    bn, maps = rebuilt_layer_and_maps(app)
+    y_t = bn.copy().train()(maps)[0, 0]
+    captions = image_captions(app)[-3:]
+    assert [c.split(" (")[0] for c in captions] == [
+        "Before: x: image 1, channel 0",
+        "Train mode: y",
+        "Eval mode: y",
+    ]
+    assert captions[1].endswith(f"min {format_number(y_t.min())}, max {format_number(y_t.max())})")
+    assert not [c for c in captions if "olour" in c]
+    (note,) = [c.value for c in app.caption if c.value.startswith("x: colour scale")]
+    assert "\ny (both): colour scale" in note

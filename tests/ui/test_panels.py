@@ -261,3 +261,25 @@ def test_presentation_style_enlarges_picture_captions():
     assert '[data-testid="stImageCaption"]' in presentation.STYLE
     rule = presentation.STYLE.split('[data-testid="stImageCaption"] * {')[1].split("}")[0]
     assert "font-size: 1.1rem" in rule and "color: inherit" in rule
+
+
+@pytest.mark.parametrize(("n", "width"), [(2, 310), (3, 310), (3, 300), (4, 232), (8, 232)])
+def test_a_row_of_maps_stays_on_one_line_of_a_projector(monkeypatch, n, width):
+    """1280 px, sidebar open: up to four pictures (a before/after pair, three maps) per line."""
+    monkeypatch.setattr(panels.presentation, "is_on", lambda: True)
+    each = panels.row_width(n, width)
+    assert min(n, panels.PROJECTOR_ROW) * each <= panels.PROJECTOR_COLUMN
+    assert each >= 200 or n > panels.PROJECTOR_ROW  # still a picture, not a thumbnail
+    monkeypatch.setattr(panels.presentation, "is_on", lambda: False)
+    assert panels.row_width(n, width) == width  # a laptop keeps the lesson's own width
+
+
+def test_short_caption_is_name_shape_min_max_and_the_row_note_has_the_scale():
+    values = np.linspace(-3.0, 1.0, 12).reshape(3, 4)
+    pic = panels.map_picture(values, colorbar=True)
+    short = panels.map_caption(values, pic, "Map 1", "signed", shared=False, short=True)
+    assert short == f"Map 1 (3×4; min {fmt(-3.0)}, max {fmt(1.0)})"
+    note = panels.row_scale_note(values[None], [pic], "signed", shared=False)
+    assert note == f"Colour scales, each map its own: ±{fmt(3.0)} (white = 0)."
+    shared = panels.row_scale_note(np.stack([values, -values]), [pic, pic], "signed", shared=True)
+    assert shared.startswith("Colour scale: ") and "(white = 0)" in shared
