@@ -441,6 +441,7 @@ def part_mxn() -> None:
             "print(x.mean(0), x.var(0, unbiased=False))  # E[x], Var[x] per feature\n"
             f"print(y[{i}, {j}])  # {num(y)}",
             language="python",
+            wrap_lines=presentation.is_on(),
         )
 
 
@@ -990,6 +991,7 @@ def pytorch_train_eval(layer: vizlib.BatchNorm, history: list, settings: dict) -
             "# bn.train(); bn(torch.zeros(1, 1))  ->  ValueError: Expected more than 1 value "
             "per channel when training",
             language="python",
+            wrap_lines=presentation.is_on(),
         )
 
 
@@ -1332,6 +1334,7 @@ def part_images() -> None:
             "y_eval = bn.eval()(maps)  # bn.running_mean, bn.running_var\n"
             "print(maps.mean(dim=(0, 2, 3)), maps.var(dim=(0, 2, 3), unbiased=False))",
             language="python",
+            wrap_lines=presentation.is_on(),
         )
 
 

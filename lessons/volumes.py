@@ -442,7 +442,7 @@ def _one_step(x, weight, bias_used, maps, names, use, image, conv_padding):
         unsafe_allow_html=True,
         width="stretch",
     )
-    st.code(expression, language=None)
+    st.code(expression, language=None, wrap_lines=True)  # the result at the end stays in view
 
 
 st.markdown("## 5 · One output number, channel by channel")
@@ -505,4 +505,5 @@ st.code(
     f"print(y.shape)            # torch.Size([1, {Fu}, {Ho}, {Wo}]) = (N, F, H', W')\n"
     f"print(sum(p.numel() for p in conv.parameters()))  # {n_params}",
     language="python",
+    wrap_lines=presentation.is_on(),  # large type: long lines wrap instead of hiding their end
 )

@@ -490,6 +490,7 @@ st.code(
     f"sum(p.numel() for p in dense.parameters())  # {dense_params}\n"
     f"sum(p.numel() for p in conv.parameters())   # {conv_params}",
     language="python",
+    wrap_lines=presentation.is_on(),  # large type: long lines wrap instead of hiding their end
 )
 if dense_params * 4 > 1e9:
     st.caption(

@@ -236,3 +236,39 @@ def test_own_scales_with_boost_use_each_maps_percentile(app):
     maps = vizlib.conv2d(app.session_state["source.current"].chw, default_weight(3, 1))
     expected = [format_number(np.percentile(np.abs(m), 99)) for m in maps]
     assert scale_limits(app) == expected
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_presentation_mode_short_captions_one_scale_note_one_row(app, shared):
+    """On a projector: name, shape, min, max under each map; the colour scale once; one line."""
+    app.session_state["present.on"] = True
+    app.session_state["present.boost"] = True  # as the switch sets it
+    open_page(app, PAGE)
+    if not shared:
+        app.checkbox(key="vol.shared").set_value(False).run()
+    no_exceptions(app)
+    maps = vizlib.conv2d(app.session_state["source.current"].chw, default_weight(3, 1))
+    captions = map_captions(app)
+    assert len(captions) == 3
+    for m, caption in zip(maps, captions, strict=True):
+        assert caption.endswith(f"min {format_number(m.min())}, max {format_number(m.max())})")
+        assert "olour" not in caption
+    notes = [c.value for c in app.caption if c.value.startswith("Colour scale")]
+    assert len(notes) == 1  # the scale, once for the row
+    limits = [np.percentile(np.abs(m), 99) for m in maps]  # presentation mode boosts
+    if shared:
+        limit = format_number(np.percentile(np.abs(maps), 99))
+        assert f"≥ {limit}" in notes[0] and "the shared limit" in notes[0]
+    else:
+        assert all(f"±{format_number(v)}" in notes[0] for v in limits)
+
+
+def test_presentation_mode_wraps_the_arithmetic_and_the_code(app):
+    app.session_state["present.on"] = True
+    open_page(app, PAGE)
+    no_exceptions(app)
+    assert app.code and all(c.proto.wrap_lines for c in app.code)
+    app.toggle(key="present.on").set_value(False).run()
+    arithmetic, python = app.code[0], app.code[-1]
+    assert arithmetic.proto.wrap_lines  # the result at the end of the line stays in view
+    assert not python.proto.wrap_lines  # code keeps its lines on a wide screen
