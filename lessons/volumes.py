@@ -468,17 +468,19 @@ def _depth_rule(x, names, kH, kW, conv_padding):
     try:
         test_maps = cached.run(vizlib.conv2d, x, test_weight, padding=conv_padding)
     except ValueError as exc:
+        # A sentence for the student first; the library's own message after it.
         st.error(
-            f"vizlib.conv2d refused a filter of shape {shape_text(test_weight.shape)}: {exc}\n\n"
-            f"**The rule:** the input has C = {C} channel(s), so each filter needs exactly {C} "
-            f"kernel(s), one per channel. With depth {depth}, "
+            f"**A filter of depth {depth} cannot read this input.** The input "
+            f"{shape_text(x.shape)} has C = {C} channel(s), so each filter needs exactly {C} "
+            f"kernel(s), one per channel; with depth {depth}, "
             + (
                 f"channel(s) {', '.join(names[depth:])} would have no kernel"
                 if depth < C
                 else f"{depth - C} kernel(s) would have no channel to read"
             )
             + ". PyTorch refuses it the same way (a RuntimeError about the expected input "
-            "channels)."
+            f"channels).\n\nThe convolution's own message, for a test filter of shape "
+            f"{shape_text(test_weight.shape)} (filters, depth, kH, kW): {exc}"
         )
     else:
         st.success(

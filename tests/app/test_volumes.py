@@ -71,6 +71,11 @@ def test_grayscale_default_and_wrong_depth(page):
     with pytest.raises(ValueError) as refused:
         vizlib.conv2d(x, vizlib.random_kernel((1, 3, 3, 3), seed=0))
     assert any(str(refused.value) in e.value for e in page.error), [e.value for e in page.error]
+    # ... after a sentence for a student, not the library's name.
+    (error,) = [e.value for e in page.error if str(refused.value) in e.value]
+    assert error.startswith("**A filter of depth 3 cannot read this input.** The input (1, ")
+    assert "each filter needs exactly 1 kernel(s)" in error.split("\n\n")[0]
+    assert "vizlib" not in error
 
 
 def test_switch_to_rgb_and_expression(page):
