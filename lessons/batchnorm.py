@@ -1159,7 +1159,7 @@ def part_images() -> None:
         format_func=lambda s: vizlib.KERNELS[s].name,
         key="bn.i.filters",
         max_selections=4,
-        width=420,
+        width="stretch" if presentation.is_on() else 420,  # large chips: the whole line
     )
     if not slugs:
         st.warning("Choose at least one filter: still using the last choice.")
