@@ -128,7 +128,19 @@ def _on_normalise(key: str) -> None:
             "changes in brightness give a response.",
         )
         return
-    load_kernel(key, weights / total)
+    normalised = weights / total  # (kH, kW)
+    biggest = float(np.abs(normalised).max())
+    if biggest > vizlib.kernels.MAX_WEIGHT:  # a sum near 0: the grid would refuse the result
+        _note(
+            key,
+            "warning",
+            f"The weights add up to only {_cell_text(total)}: dividing by that would make a "
+            f"weight of {_cell_text(biggest)}, beyond the ±1,000,000 a weight may take. The "
+            "kernel is unchanged. Normalising suits kernels whose weights add up to a clearly "
+            "non-zero number, such as blurs.",
+        )
+        return
+    load_kernel(key, normalised)
     _note(
         key,
         "success",

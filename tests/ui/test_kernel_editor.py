@@ -108,6 +108,22 @@ def test_normalise_and_reset(at):
     np.testing.assert_allclose(_kernel(at), vizlib.KERNELS["gaussian_3"].weights)
 
 
+def test_normalising_a_sum_near_zero_would_exceed_the_weight_limit_and_is_refused(at):
+    """1, −1, 1e-9 sums to 1e-9: ÷ sum gives ±1e9, which the grid itself refuses."""
+    at.sidebar.button(key="t.k.reset").click().run()
+    _edit(
+        at,
+        {0: {"1": "1", "2": "-1", "3": "1e-9"}, 1: {"1": "0", "3": "0"}, 2: {"1": "0", "3": "0"}},
+    )
+    before = _kernel(at)
+    assert before.sum() == pytest.approx(1e-9)
+    at.sidebar.button(key="t.k.normalise").click().run()
+    assert not at.exception and not at.sidebar.error
+    assert "beyond the ±1,000,000" in at.sidebar.warning[0].value
+    np.testing.assert_array_equal(_kernel(at), before)  # the kernel in use is unchanged
+    assert np.abs(at.session_state["t.k.valid"]).max() <= vizlib.kernels.MAX_WEIGHT
+
+
 def test_presentation_mode_repeats_the_kernel_as_a_large_grid(at):
     """The data editor's canvas keeps its small font; a projector gets an HTML grid too."""
     assert not [m for m in at.sidebar.markdown if "grid-template-columns" in m.value]
