@@ -283,3 +283,44 @@ def test_short_caption_is_name_shape_min_max_and_the_row_note_has_the_scale():
     assert note == f"Colour scales, each map its own: ±{fmt(3.0)} (white = 0)."
     shared = panels.row_scale_note(np.stack([values, -values]), [pic, pic], "signed", shared=True)
     assert shared.startswith("Colour scale: ") and "(white = 0)" in shared
+
+
+COLLAPSE_SCRIPT = """
+import streamlit as st
+from ui import presentation
+
+calls = st.session_state.setdefault("t.calls", [])
+real = st.set_page_config
+st.set_page_config = lambda **kw: calls.append(kw)  # record what the switch asks for
+try:
+    presentation.toggle()
+finally:
+    st.set_page_config = real
+"""
+
+
+def test_switching_presentation_mode_on_folds_the_sidebar_away_once():
+    at = AppTest.from_string(COLLAPSE_SCRIPT, default_timeout=30).run()
+    assert at.session_state["t.calls"] == []  # a laptop: the sidebar stays
+    at.toggle(key="present.on").set_value(True).run()
+    assert at.session_state["t.calls"] == [{"initial_sidebar_state": "collapsed"}]
+    at.toggle(key="present.boost").set_value(False).run()  # another rerun: left as it is
+    assert len(at.session_state["t.calls"]) == 1
+    at.toggle(key="present.on").set_value(False).run()
+    assert len(at.session_state["t.calls"]) == 1
+    assert not at.exception
+
+
+def test_a_presentation_link_opens_with_the_sidebar_folded():
+    at = AppTest.from_string(COLLAPSE_SCRIPT, default_timeout=30)
+    at.session_state["present.on"] = True  # as share.load_from_url sets it
+    at.run()
+    assert at.session_state["t.calls"] == [{"initial_sidebar_state": "collapsed"}]
+
+
+def test_presentation_style_widens_only_an_open_sidebar():
+    """A forced width on a folded sidebar left 60 px of it and the page shifted by 360 px."""
+    from ui import presentation
+
+    rule = presentation.STYLE.split("width: 360px")[0].rsplit("\n", 2)[-2]
+    assert rule.startswith('[data-testid="stSidebar"][data-collapsed="false"]')
