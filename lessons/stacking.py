@@ -207,9 +207,12 @@ n_stages = top.radio(
     horizontal=True,
     width="content",
 )
-st.session_state.setdefault(f"{K}.edit", 1)
-if st.session_state[f"{K}.edit"] > n_stages:
-    st.session_state[f"{K}.edit"] = n_stages
+# The stage being edited: never None (a deselected segment falls back to the last stage
+# edited; required=True should prevent it, a crafted message may not), never past the end.
+edit = st.session_state.get(f"{K}.edit")
+if edit is None:
+    edit = st.session_state.get(f"{K}.edit_last", 1)
+st.session_state[f"{K}.edit"] = min(int(edit), n_stages)
 # The stage selector reads like the pipeline: "1 · Conv 3×3 ×4", "2 · ReLU", ...
 labels = {i: f"{i} · {pipeline.short_label(stage_of(i))}" for i in range(1, n_stages + 1)}
 editing = top.segmented_control(
@@ -219,6 +222,7 @@ editing = top.segmented_control(
     key=f"{K}.edit",
     required=True,
 )
+st.session_state[f"{K}.edit_last"] = editing
 stage_controls(editing)
 stages = [stage_of(i) for i in range(1, n_stages + 1)]  # the edited one as just drawn
 

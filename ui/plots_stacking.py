@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ui import cached, panels, render
+from ui import binning, cached, panels, render
 from vizlib.conv import format_number
 
 __all__ = [
@@ -193,11 +193,7 @@ def histogram_rows(values: np.ndarray, *, bins: int = 40) -> list[dict]:
     the last bin is closed, as in ``np.histogram``). After ReLU that grey bin is the
     one that holds every zeroed value.
     """
-    flat = np.asarray(values).ravel()
-    lo, hi = float(flat.min()), float(flat.max())
-    if hi <= lo:  # constant: one visible bar around the value
-        lo, hi = lo - 0.5, hi + 0.5
-    counts, edges = np.histogram(flat, bins=bins, range=(lo, hi))
+    counts, edges = binning.histogram(values, bins)  # never "Too many bins" on close values
     rows = []
     last = len(counts) - 1
     for i, (a, b, n) in enumerate(

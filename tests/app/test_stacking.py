@@ -637,3 +637,25 @@ def test_presentation_mode_formulas_fit_their_column(page):
         np.testing.assert_allclose(shown, act.function(grid), rtol=1e-12, atol=1e-12)
     page.toggle(key="present.on").set_value(False).run()
     assert activation_table(page)["Tanh"][0] == f"`{vizlib.ACTIVATIONS['tanh'].formula}`"
+
+
+def test_deselecting_the_stage_being_edited_keeps_it(page):
+    """Clicking the selected stage again (or a crafted message) gives None: the page keeps
+    the stage it was editing instead of comparing None with the number of stages."""
+    edit(page, 3)
+    page.button_group(key="stack.edit").set_value(None).run()
+    no_exceptions(page)
+    assert page.session_state["stack.edit"] == 3
+
+
+def test_pooling_first_on_the_tutorial_grid_draws_its_histograms(app):
+    """Max pooling the 5×5 grid first: values so close that numpy could not bin them
+    ("Too many bins") once crashed the activation section."""
+    app.sidebar.selectbox(key="source.kind").set_value("Tutorial 5×5 grid").run()
+    at = open_page(app, PAGE)
+    at.selectbox(key="stack.s1.kind").set_value("pool").run()
+    for n in (2, 3, 4):
+        at.radio(key="stack.n").set_value(n).run()
+        no_exceptions(at)
+    rows = plots_stacking.histogram_rows(np.array([1.0, 1.0 + 2.2e-16]))
+    assert sum(r["count"] for r in rows) == 2
