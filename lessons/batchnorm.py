@@ -1159,7 +1159,7 @@ def part_images() -> None:
         format_func=lambda s: vizlib.KERNELS[s].name,
         key="bn.i.filters",
         max_selections=4,
-        width="stretch" if presentation.is_on() else 420,  # large chips: the whole line
+        width=760 if presentation.is_on() else 420,  # room for four large chips
     )
     if not slugs:
         st.warning("Choose at least one filter: still using the last choice.")
