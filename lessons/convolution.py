@@ -515,6 +515,7 @@ if feature_map is None:
     st.markdown(f"## {STEPS_TITLE}")
     st.info("Choose settings for which the kernel fits (see above) to see the steps.")
 else:
+    stepview.forget_peek(f"{K}.player")  # a full rerun: the settings may have changed
     _steps(x, kernel, flip, feature_map, image, stride, padding, dilation, padding_mode, cmap)
 
 # ---- 5. As PyTorch code

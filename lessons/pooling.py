@@ -673,6 +673,7 @@ if pooled is None:
     st.markdown(f"## {STEPS_TITLE}")
     st.info("Choose settings for which the window fits (see above) to see the steps.")
 else:
+    stepview.forget_peek(f"{K}.player")  # a full rerun: the settings may have changed
     _steps(
         x,
         pooled,

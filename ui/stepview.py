@@ -53,6 +53,7 @@ __all__ = [
     "conv_frames",
     "conv_stepview",
     "extra_range",
+    "forget_peek",
     "frames_of",
     "geometry",
     "image_view",
@@ -990,6 +991,16 @@ def peek(key: str, out_shape: tuple[int, int]) -> tuple[int, int] | None:
         return None
     row, col = value
     return (row, col) if 0 <= row < out_shape[0] and 0 <= col < out_shape[1] else None
+
+
+def forget_peek(key: str) -> None:
+    """Drop the position the pointer asked player ``key`` for (call on a full rerun).
+
+    A full rerun comes from the page's own controls (the player's requests rerun
+    only its fragment), so settings may have changed: loading that block again
+    would cost the rerun ~50 ms for a preview nobody is looking at.
+    """
+    st.session_state.pop(f"{key}.peek", None)
 
 
 def extra_range(

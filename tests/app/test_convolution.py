@@ -213,3 +213,12 @@ def test_the_kernel_column_is_as_wide_as_its_table(page):
     assert len(_picture_row(at)) == 2  # the table gets a row of its own above the pictures
     (shown,) = markdown_tables(at, "**Kernel 5×5**")
     np.testing.assert_allclose(shown, vizlib.KERNELS["gaussian_5"].weights, atol=5e-5)
+
+
+def test_a_full_rerun_forgets_the_position_the_pointer_asked_for(page):
+    """The player's requests rerun only its fragment; a change of the page's own controls
+    drops the pointed position, so the new settings do not load a block nobody looks at."""
+    page.session_state["conv.player.peek"] = (100, 100)
+    page.number_input(key="conv.stride").set_value(2).run()
+    no_exceptions(page)
+    assert "conv.player.peek" not in page.session_state
