@@ -11,6 +11,9 @@ import numpy as np
 
 __all__ = ["histogram"]
 
+#: Values up to 2**1000 are binned as they are; larger ones are scaled down first.
+_HEADROOM = 1000
+
 
 def histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.histogram`` of the finite values (any shape) over their own range.
@@ -30,15 +33,29 @@ def histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
     >>> int(counts.sum()), bool(edges[0] < 1.0 < edges[-1])
     (2, True)
     """
-    flat = np.asarray(values, dtype=np.float64).ravel()
+    flat = np.asarray(values).ravel()  # its own dtype: edges as np.histogram makes them
     finite = flat[np.isfinite(flat)]
     if finite.size == 0:
         return np.zeros(bins, dtype=np.int64), np.linspace(-0.5, 0.5, bins + 1)
+    # Near the largest float the range's width itself overflows (1e308 − (−1e308)):
+    # bin a copy scaled by a power of two (exact) and scale the edges back.
+    big = float(np.max(np.abs(finite)))
+    scale = 2.0 ** max(0, int(np.ceil(np.log2(big))) - _HEADROOM) if big > 0 else 1.0
+    if scale > 1:
+        finite = finite.astype(np.float64) / scale
     lo, hi = float(finite.min()), float(finite.max())
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
-    narrowest = 4 * bins * float(np.spacing(max(abs(lo), abs(hi))))
+    # One float step of the data's own type (numpy bins float32 data in float32 steps).
+    kind = finite.dtype if np.issubdtype(finite.dtype, np.floating) else np.dtype(np.float64)
+    narrowest = 4 * bins * float(np.spacing(kind.type(max(abs(lo), abs(hi)))))
     if hi - lo < narrowest:
         middle = lo / 2 + hi / 2
         lo, hi = middle - narrowest / 2, middle + narrowest / 2
-    return np.histogram(finite, bins=bins, range=(lo, hi))
+    top = float(np.finfo(np.float64).max) / scale  # exact: scale is a power of two
+    if hi > top:  # a widened range must not reach past the largest float once scaled back
+        lo, hi = lo - (hi - top), top
+    if lo < -top:
+        lo, hi = -top, hi + (-top - lo)
+    counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+    return counts, edges * scale

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ui import binning
+
 __all__ = ["before_after_spec", "histograms_spec", "running_stat_spec", "running_stats_pair_spec"]
 
 _SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # the version Streamlit embeds
@@ -33,27 +35,6 @@ def _config() -> dict:
         "header": {"labelFontSize": _FONT, "titleFontSize": _FONT},
         "title": {"fontSize": _FONT + 1},
     }
-
-
-def _histogram(column: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.histogram`` of a column's finite values over their own range.
-
-    A range too narrow for floats to cut into ``bins`` (values near 3e16 are 4
-    apart, one float step there, and five bins of 0.8 cannot exist) is widened
-    about its middle to ``4 * bins`` float steps; numpy raises "Too many bins"
-    instead. A constant column gets ±0.5 around its value, as numpy does.
-    """
-    finite = column[np.isfinite(column)]  # (M,) or fewer
-    if finite.size == 0:
-        return np.zeros(bins, dtype=np.int64), np.linspace(-0.5, 0.5, bins + 1)
-    lo, hi = float(finite.min()), float(finite.max())
-    if hi <= lo:
-        lo, hi = lo - 0.5, hi + 0.5
-    narrowest = 4 * bins * float(np.spacing(max(abs(lo), abs(hi))))
-    if hi - lo < narrowest:
-        middle = lo / 2 + hi / 2
-        lo, hi = middle - narrowest / 2, middle + narrowest / 2
-    return np.histogram(finite, bins=bins, range=(lo, hi))
 
 
 def _histogram_facets(
@@ -76,7 +57,7 @@ def _histogram_facets(
     for j, name in enumerate(names):
         # Bin each feature over its own min..max, so an affine map (normalising) moves the
         # bins with the values and the histogram keeps exactly its shape.
-        counts, edges = _histogram(values[:, j], bins)
+        counts, edges = binning.histogram(values[:, j], bins)  # never fails on huge values
         cols["feature"] += [str(name)] * (bins + 1)
         cols["kind"] += ["bar"] * bins + ["centre"]  # the last row: the rule's position
         cols["lo"] += [*edges[:-1].tolist(), float(centre[j])]

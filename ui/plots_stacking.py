@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ui import binning, cached, panels, render
+from ui import binning, cached, panels, presentation, render
 from vizlib.conv import format_number
 
 __all__ = [
@@ -178,9 +178,10 @@ PANEL_WIDTH = 175
 
 
 def _config() -> dict:
+    font = _FONT + 4 if presentation.is_on() else _FONT  # read from the back of a room
     return {
-        "axis": {"labelFontSize": _FONT - 2, "titleFontSize": _FONT},
-        "title": {"fontSize": _FONT + 1, "anchor": "start"},
+        "axis": {"labelFontSize": font - 2, "titleFontSize": font},
+        "title": {"fontSize": font + 1, "anchor": "start"},
         "concat": {"spacing": 18},
     }
 
