@@ -245,8 +245,10 @@ def scale_caption(values: np.ndarray, pic: render.Picture, view: str, *, shared:
     below, above = lo < pic.vmin, hi > pic.vmax
     left = ("≤ " if below else "") + fmt(pic.vmin)
     right = ("≥ " if above else "") + fmt(pic.vmax)
-    mid = "0" if view == "signed" else fmt((pic.vmin + pic.vmax) / 2)
-    text = f"colour scale: {left} ← {mid} → {right}" + (" (white = 0)" if view == "signed" else "")
+    if view == "signed":  # blue ← white → red, centred at 0
+        text = f"colour scale: {left} ← 0 → {right} (white = 0)"
+    else:  # one-sided (|value|, ReLU): from the dark end to the bright end, no middle
+        text = f"colour scale: {left} (dark) → {right} (bright)"
     if below or above:
         beyond = f"±{fmt(pic.vmax)}" if view == "signed" else fmt(pic.vmax)
         percentile = f"{BOOST_PERCENTILE:g}th percentile of |value|"

@@ -291,7 +291,7 @@ def test_before_and_after_share_a_scale_that_follows_boost(app, boost, relu):
     assert len(scales) == 2  # the map and the pooled map
     low = "0" if relu else f"-{limit}"  # signed: ±limit; after ReLU: 0 to the limit
     for caption in scales:
-        assert re.search(rf"colour scale: (≤ )?{re.escape(low)} ←", caption), caption
+        assert re.search(rf"colour scale: (≤ )?{re.escape(low)} (←|\(dark\) →)", caption), caption
         assert re.search(rf"→ (≥ )?{re.escape(limit)}\b", caption), caption
     saturating = [c for c in scales if "colours saturate beyond" in c]
     assert bool(saturating) == boost

@@ -112,7 +112,7 @@ def test_captions_say_where_colours_saturate_and_the_true_maximum():
     text = panels.scale_caption(
         values, panels.map_picture(values, view="relu", boost=True), "relu", shared=False
     )
-    assert f"colour scale: 0 ← {fmt(r99 / 2)} → ≥ {fmt(r99)};" in text  # 0 never saturates
+    assert f"colour scale: 0 (dark) → ≥ {fmt(r99)} (bright);" in text  # 0 never saturates
     assert f"saturate beyond {fmt(r99)} (" in text
     assert f"the max |value| is {fmt(relu.max())}" in text
 
