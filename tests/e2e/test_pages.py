@@ -84,6 +84,8 @@ def test_presentation_mode_boosts_the_feature_map_and_says_so(page, server_url):
     text = shown_text(scale)
     assert "colours saturate beyond ±" in text and "99th percentile of |value|" in text, text
     assert "≥ " in text and "the max |value| is" in text, text
+    # Presentation mode folds the sidebar away once; the teacher opens it (») to turn boost off.
+    page.get_by_test_id("stExpandSidebarButton").click()  # waits for it: the sidebar is folded
     sidebar(page).get_by_text("Boost map contrast", exact=True).click()  # the teacher: off again
     wait_until(page, lambda: "saturate" not in shown_text(scale), what="plain colour scale")
     assert exception_count(page) == 0
