@@ -127,7 +127,11 @@ def _set_value(at: AppTest, kind: str, key: str, value) -> None:
 
 
 def browser_latency(
-    chosen: list[str], changes: int, labels: list[str] | None = None, cpu_throttle: float = 1.0
+    chosen: list[str],
+    changes: int,
+    labels: list[str] | None = None,
+    cpu_throttle: float = 1.0,
+    fresh: bool = False,
 ) -> dict[tuple[str, str], float]:
     """Median ms from Enter in a number input to the rerun's end, per (page, input label).
 
@@ -195,7 +199,7 @@ def browser_latency(
                     box = main.locator(f'input[aria-label="{label}"]:not([disabled])')
                     if box.count() == 0:
                         continue
-                    results[(name, label)] = _time_input(page, box.first, changes, idle)
+                    results[(name, label)] = _time_input(page, box.first, changes, idle, fresh)
             browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -238,8 +242,24 @@ _RERUN_END = """() => {
 }"""
 
 
-def time_edits(page, box, changes: int, idle: str, *, pause: int = 400) -> list[float]:
+def _fresh_values(box, start: int, count: int) -> list[int]:
+    """``count`` values of the input other than ``start``, each new while they last:
+    start + 1, start + 2, ... up to its max, then start - 1, ... down to its min."""
+    high, low = box.get_attribute("max"), box.get_attribute("min")
+    high = min(int(float(high)), start + count) if high not in (None, "") else start + count
+    low = max(int(float(low)), start - count) if low not in (None, "") else start - count
+    values = [*range(start + 1, high + 1), *range(start - 1, low - 1, -1)][:count]
+    return (values * (count // max(1, len(values)) + 1))[:count] if values else [start] * count
+
+
+def time_edits(
+    page, box, changes: int, idle: str, *, pause: int = 400, fresh: bool = False
+) -> list[float]:
     """Ms per edit over ``changes`` edits of one number input (+1, back, +1, ...).
+
+    ``fresh``: every edit sets a value not used before (:func:`_fresh_values`), so
+    nothing the page computes for it is cached yet: what a student pays for a new
+    setting. The default alternation measures cached reruns after the warm-up.
 
     Timed in the page's own clock, from the page getting Enter to the end of the
     rerun that Enter caused (a mutation observer records the app's run state
@@ -248,10 +268,15 @@ def time_edits(page, box, changes: int, idle: str, *, pause: int = 400) -> list[
     first fill the caches.
     """
     page.evaluate(_WATCH)
-    start_value = float(box.input_value())
+    start_value = int(float(box.input_value()))
+    values = (
+        _fresh_values(box, start_value, changes + 2)
+        if fresh
+        else [start_value + (1 if k % 2 == 0 else 0) for k in range(changes + 2)]
+    )
     times = []
-    for k in range(changes + 2):
-        box.fill(str(int(start_value) + (1 if k % 2 == 0 else 0)))
+    for k, value in enumerate(values):
+        box.fill(str(value))
         page.evaluate(
             "() => { window.__states = []; window.__changes = []; "
             "window.__t0 = performance.now(); }"
@@ -265,9 +290,9 @@ def time_edits(page, box, changes: int, idle: str, *, pause: int = 400) -> list[
     return times
 
 
-def _time_input(page, box, changes: int, idle: str) -> float:
+def _time_input(page, box, changes: int, idle: str, fresh: bool = False) -> float:
     """Median ms over ``changes`` edits of one number input (:func:`time_edits`)."""
-    return statistics.median(time_edits(page, box, changes, idle))
+    return statistics.median(time_edits(page, box, changes, idle, fresh=fresh))
 
 
 def main() -> None:
@@ -283,6 +308,9 @@ def main() -> None:
     parser.add_argument("--browser-only", action="store_true", help="skip the AppTest part")
     parser.add_argument(
         "--cpu-throttle", type=float, default=1.0, help="slow the page's CPU N times (CDP)"
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="a new value every edit: nothing cached yet"
     )
     args = parser.parse_args()
     chosen = args.page or pages()
@@ -300,8 +328,11 @@ def main() -> None:
         print(f"{page:34} {row[0]:>11} {row[1]:>15}")
     if args.browser:
         throttle = f", page CPU slowed {args.cpu_throttle:g}x" if args.cpu_throttle != 1 else ""
+        throttle += ", a new value every edit (nothing cached)" if args.fresh else ""
         print(f"\nheadless Chromium{throttle}, Enter in a number input -> rerun finished:")
-        timed = browser_latency(chosen, args.browser_changes, args.browser_label, args.cpu_throttle)
+        timed = browser_latency(
+            chosen, args.browser_changes, args.browser_label, args.cpu_throttle, args.fresh
+        )
         for (page, label), ms in timed.items():
             print(f"{page:34} {label[:26]:26} {ms:6.0f} ms (median of {args.browser_changes})")
 
