@@ -62,8 +62,15 @@ def _map_png(
     """
     cmap = render.DIVERGING_CMAPS[0]
     return render.picture_of_map(
-        _plane, cmap=cmap, vmin=-lim, vmax=lim, max_side=360, colorbar=ends
-    ).png
+        _plane,
+        cmap=cmap,
+        vmin=-lim,
+        vmax=lim,
+        max_side=360,
+        colorbar=ends,
+        width=MAP_WIDTH,
+        margin=PICTURE_GAP,
+    ).png  # as shown: show_pictures leaves it alone
 
 
 #: Display width in pixels of one stage map: four in a row fit the main column of a
@@ -147,7 +154,9 @@ def show_stage_maps(
         f"map{ends}."
         for text in captions
     ]
-    panels.show_pictures(container, pngs, captions, width=width, alts=alts, margin=PICTURE_GAP)
+    # Drawn at MAP_WIDTH with their margins (_map_png): fitted again only at another width.
+    margin = 0 if width == MAP_WIDTH else PICTURE_GAP
+    panels.show_pictures(container, pngs, captions, width=width, alts=alts, margin=margin)
     if caption:
         container.caption(scale_text(maps, shown=shown, boost=boost))
 

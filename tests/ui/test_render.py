@@ -34,3 +34,25 @@ def test_large_maps_have_no_lines():
     values = np.random.default_rng(0).random((400, 300))
     rgb = _pixels(render.picture_of_map(values, cmap="gray", vmin=0.0, vmax=1.0).png)
     assert not (rgb[0] == render._LINE).all()
+
+
+def test_a_picture_drawn_at_its_display_width_is_shown_as_it_is():
+    """width/margin: the map shrunk to fit, its colour bar and transparent margins, one
+    encode; panels.fit_png then passes it through instead of decoding and encoding again."""
+    from ui import panels
+
+    values = np.random.default_rng(1).normal(size=(256, 218))
+    pic = render.picture_of_map(
+        values, vmin=-2.0, vmax=2.0, colorbar=(True, True), width=220, margin=5
+    )
+    rgba = np.asarray(Image.open(io.BytesIO(pic.png)))  # (h, 220, 4)
+    assert rgba.shape[1] == 220 and rgba.shape[2] == 4
+    assert (rgba[:, :5, 3] == 0).all() and (rgba[:, -5:, 3] == 0).all()  # the margins
+    assert (rgba[0, 5:-5, 3] == 255).all()  # the map itself is opaque
+    assert panels.fit_png(pic.png, 220) is pic.png
+    # Nearest neighbour: every pixel of the shrunk map is a colour of the full-size one.
+    full = np.asarray(
+        Image.open(io.BytesIO(render.picture_of_map(values, vmin=-2.0, vmax=2.0).png))
+    )
+    colours = {tuple(c) for c in full.reshape(-1, 3).tolist()}
+    assert {tuple(c) for c in rgba[:100, 5:-5, :3].reshape(-1, 3).tolist()} <= colours
