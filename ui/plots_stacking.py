@@ -61,7 +61,7 @@ def _map_png(
     pointed ends where the stage's values go beyond ``∓lim``.
     """
     cmap = render.DIVERGING_CMAPS[0]
-    return render.picture_of_map(
+    return render.indexed_picture_of_map(  # a palette PNG: 16 new maps per new seed
         _plane,
         cmap=cmap,
         vmin=-lim,

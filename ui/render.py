@@ -229,6 +229,82 @@ def picture_of_map(
     return Picture(encode_png(rgb), values.shape[0], values.shape[1], vmin, vmax, cmap)
 
 
+#: Palette pictures (:func:`indexed_picture_of_map`): colour levels, then the cell-line
+#: grey, then the transparent entry.
+LEVELS = 254
+_LINE_INDEX, _CLEAR_INDEX = LEVELS, LEVELS + 1
+
+
+def indexed_picture_of_map(
+    values: np.ndarray,
+    *,
+    cmap: str,
+    vmin: float,
+    vmax: float,
+    max_side: int = 640,
+    colorbar: tuple[bool, bool] | None = None,
+    width: int | None = None,
+    margin: int = 0,
+) -> Picture:
+    """:func:`picture_of_map` as a palette PNG: one byte per pixel, not four.
+
+    The same picture (the map on ``vmin``..``vmax``, cell lines, colour bar,
+    ``width`` and ``margin``) with the colour map in :data:`LEVELS` steps
+    instead of 256, a difference no eye sees; encoding takes about a fifth of
+    the time, which counts where every rerun draws many new maps (stacking:
+    16 per new seed).
+    """
+    values = np.asarray(values, dtype=np.float32)  # (H, W)
+    scale = (LEVELS - 1) / (vmax - vmin) if vmax > vmin else 0.0
+    small = _fit(values, max_side) if max(values.shape) >= MIN_DISPLAY_SIDE else values
+    idx = np.clip(np.nan_to_num((small - vmin) * scale, nan=0.0), 0, LEVELS - 1)
+    idx = idx.astype(np.uint8)  # (h, w): palette indices
+    if max(values.shape) < MIN_DISPLAY_SIDE:
+        idx = _fit(idx, max_side)
+        block, _ = _display_factor(*values.shape, max_side)
+        if block >= GRID_MIN_BLOCK:  # a few big cells: outline each one
+            idx = idx.copy()
+            idx[::block, :] = idx[:, ::block] = idx[-1, :] = idx[:, -1] = _LINE_INDEX
+    if width is not None and idx.shape[1] > max(1, width - 2 * margin):
+        idx = _nearest(idx, max(1, width - 2 * margin))
+    table = _levels(cmap)
+    if colorbar is not None:
+        extra = max(0, COLORBAR_MIN_WIDTH - idx.shape[1])
+        idx = np.pad(idx, ((0, 0), (extra // 2, extra - extra // 2)), constant_values=_CLEAR_INDEX)
+        bar_idx = _bar_indices(idx.shape[1], cmap, bool(colorbar[0]), bool(colorbar[1]))
+        idx = np.concatenate([idx, bar_idx], axis=0)
+    if margin:
+        idx = np.pad(idx, ((0, 0), (margin, margin)), constant_values=_CLEAR_INDEX)
+    palette = np.concatenate([table, _LINE[None], np.zeros((1, 3), np.uint8)])  # (256, 3)
+    image = Image.frombytes("P", idx.shape[::-1], np.ascontiguousarray(idx).tobytes())
+    image.putpalette(palette.ravel().tolist())
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1, transparency=_CLEAR_INDEX)
+    return Picture(buf.getvalue(), values.shape[0], values.shape[1], vmin, vmax, cmap)
+
+
+@lru_cache(maxsize=16)
+def _levels(cmap: str) -> np.ndarray:
+    """The colour map in :data:`LEVELS` evenly spaced colours, (LEVELS, 3) uint8."""
+    return lut(cmap)[np.linspace(0, 255, LEVELS).round().astype(int)]
+
+
+@lru_cache(maxsize=64)
+def _bar_indices(width: int, cmap: str, low: bool, high: bool) -> np.ndarray:
+    """:func:`colorbar_rows` as palette indices of :func:`indexed_picture_of_map`.
+
+    Cached: every map of a stage has the same bar.
+    """
+    bar = colorbar_rows(width, cmap, low=low, high=high)  # (h, width, 4) RGBA
+    table = _levels(cmap)
+    colours, where = np.unique(bar[..., :3].reshape(-1, 3), axis=0, return_inverse=True)
+    gaps = colours[:, None, :].astype(np.int32) - table[None].astype(np.int32)
+    nearest = np.argmin((gaps**2).sum(axis=2), axis=1)[where.ravel()].reshape(bar.shape[:2])
+    out = np.where(bar[..., 3] > 0, nearest, _CLEAR_INDEX).astype(np.uint8)
+    out.flags.writeable = False
+    return out
+
+
 def _nearest(rgb: np.ndarray, width: int) -> np.ndarray:
     """Shrink (h, w, c) pixels to ``width`` columns by nearest neighbour, at least 1 row."""
     rows, cols = rgb.shape[:2]

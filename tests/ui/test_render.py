@@ -56,3 +56,28 @@ def test_a_picture_drawn_at_its_display_width_is_shown_as_it_is():
     )
     colours = {tuple(c) for c in full.reshape(-1, 3).tolist()}
     assert {tuple(c) for c in rgba[:100, 5:-5, :3].reshape(-1, 3).tolist()} <= colours
+
+
+def test_the_palette_picture_is_the_same_picture():
+    """indexed_picture_of_map: same size, same transparency (bar, margins), every colour
+    within 4/255 of picture_of_map's (254 levels instead of 256), cell lines included."""
+    rng = np.random.default_rng(3)
+    cases = [
+        (rng.normal(size=(256, 218)), {"colorbar": (True, False), "width": 220, "margin": 5}),
+        (rng.normal(size=(5, 5)), {"colorbar": (False, True)}),  # cell lines
+        (rng.normal(size=(300, 7)), {"colorbar": (True, True)}),  # narrower than the bar
+        (rng.normal(size=(40, 60)), {}),
+    ]
+    for values, options in cases:
+        args = {"cmap": "RdBu_r", "vmin": -2.0, "vmax": 2.0, "max_side": 360, **options}
+        indexed = render.indexed_picture_of_map(values, **args)
+        full = render.picture_of_map(values, **args)
+        a = np.asarray(Image.open(io.BytesIO(indexed.png)).convert("RGBA")).astype(int)
+        b = np.asarray(Image.open(io.BytesIO(full.png)).convert("RGBA")).astype(int)
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a[..., 3], b[..., 3])
+        opaque = b[..., 3] > 0
+        assert np.abs(a[opaque][:, :3] - b[opaque][:, :3]).max() <= 4
+        assert (indexed.vmin, indexed.vmax, indexed.rows, indexed.cols) == (
+            full.vmin, full.vmax, full.rows, full.cols,
+        )  # fmt: skip
