@@ -111,8 +111,10 @@ def scan_positions(
     """Positions the player gets and the index of ``(row, col)`` among them.
 
     Small outputs (at most two blocks) get every position; larger ones get the
-    block of ``block`` scan-order positions holding ``(row, col)`` and the next
-    one (the previous one at the end). Always whole blocks, so they cache.
+    block of ``block`` scan-order positions holding ``(row, col)``: the player
+    asks for the next block itself as playing or stepping nears the end (one
+    block, not two, to compute on every new setting). Always whole blocks, so
+    they cache.
     """
     out_h, out_w = out_shape
     total = out_h * out_w
@@ -120,9 +122,8 @@ def scan_positions(
     if total <= 2 * block:
         first, stop = 0, total
     else:
-        last_block = (total - 1) // block
-        first = max(0, min(index // block, last_block - 1)) * block
-        stop = min(total, first + 2 * block)
+        first = index // block * block
+        stop = min(total, first + block)
     positions = [divmod(i, out_w) for i in range(first, stop)]
     return positions, index - first
 
@@ -549,13 +550,14 @@ class Player {
     if (same && this.IN && data.frames === old.framesText && data.start === old.start) {
       // The same data again (a redraw), or only more frames to preview (a block asked
       // for by pointing): keep playing or previewing, and show what was waited for.
-      this.S = S; this.reindex(); this.asked = new Set();  // what is missing may be asked again
+      this.S = S; this.grow(); this.reindex();
+      this.asked = new Set();  // what is missing may be asked again
       this.root.classList.remove('loading');
       if (this.want && !this.timer) this.peekAt(this.want);  // the pointer is still there
       return;
     }
     this.stop();
-    this.S = S; this.i = S.start; this.home = undefined;
+    this.S = S; this.i = S.start; this.home = undefined; this.seq = frames.slice();
     this.want = null; this.asked = new Set(); clearTimeout(this.askTimer);
     this.root.classList.remove('peek', 'loading');
     this.reindex();
@@ -567,7 +569,31 @@ class Player {
   // the extra ones (loaded only for previews).
   reindex() {
     this.index = new Map(); this.centres = null;
-    for (const f of [...this.S.extra, ...this.S.frames]) this.index.set(f.pos + '', f);
+    for (const f of [...this.S.extra, ...this.seq]) this.index.set(f.pos + '', f);
+  }
+  // Stepping goes on into extra frames that continue the sequence (the next block, asked
+  // for as playing or stepping nears the end: see more()); they stay until new data.
+  grow() {
+    const g = this.S.geometry, extra = this.S.extra, last = this.seq[this.seq.length - 1];
+    if (!g || !extra.length) return;
+    const at = (f) => f.pos[0] * g.out[1] + f.pos[1];
+    if (at(extra[0]) === at(last) + 1) this.seq = this.seq.concat(extra);
+  }
+  // Near the end of the frames it can step through (and not all positions are loaded),
+  // the player asks for the next block; stepping and playing go on when it arrives.
+  more() {
+    const g = this.S.geometry, seq = this.seq;
+    if (!g || this.S.loop || seq.length - 1 - this.i > 24) return;
+    const last = seq[seq.length - 1], next = last.pos[0] * g.out[1] + last.pos[1] + 1;
+    const block = Math.floor(next / g.block);
+    if (next >= g.out[0] * g.out[1] || this.asked.has(block)) return;
+    this.asked.add(block);
+    this.trigger('need', {row: Math.floor(next / g.out[1]), col: next % g.out[1]});
+  }
+  // Whether the block after the last steppable frame has been asked for (and not come).
+  waiting() {
+    const g = this.S.geometry, last = this.seq[this.seq.length - 1];
+    return !!g && this.asked.has(Math.floor((last.pos[0] * g.out[1] + last.pos[1] + 1) / g.block));
   }
 
   skeleton() {
@@ -615,7 +641,8 @@ class Player {
     prev.onclick = () => { this.stop(); if (this.S.loop || this.i > 0) this.show(this.i - 1); };
     next.onclick = () => {
       this.stop();
-      if (this.S.loop || this.i < this.S.frames.length - 1) this.show(this.i + 1);
+      if (this.S.loop || this.i < this.seq.length - 1) this.show(this.i + 1);
+      this.more();
     };
     speed.oninput = () => { this.fps = +speed.value; fps.textContent = `${speed.value} steps/s`; };
     for (const [id, which] of [['in', 'input'], ['out', 'output']]) {
@@ -728,9 +755,9 @@ class Player {
     view.marks.push(view.box('win', r0, c0, nr, nc, 12));
   }
   show(k) {
-    const S = this.S, n = S.frames.length;
+    const n = this.seq.length;
     this.i = ((k % n) + n) % n;
-    this.draw(S.frames[this.i]);
+    this.draw(this.seq[this.i]);
   }
   draw(f) {
     this.shown = f;
@@ -738,7 +765,7 @@ class Player {
     const g = this.S.geometry, num = (v) => v.toLocaleString('en-US');
     this.$('count').textContent = g
       ? `position ${num(f.pos[0] * g.out[1] + f.pos[1] + 1)} of ${num(g.out[0] * g.out[1])}`
-      : `step ${this.S.frames.indexOf(f) + 1} of ${this.S.frames.length}`;
+      : `step ${this.seq.indexOf(f) + 1} of ${this.seq.length}`;
     f.panels.forEach((p, m) => {
       const host = this.$('p' + m);
       const v = {rows: p.cells.length, cols: p.cells[0].length,
@@ -860,7 +887,7 @@ class Player {
     const view = which === 'input' ? this.IN : this.OUT;
     if (which === 'input' && view.v.inner) { r -= view.v.inner[0]; c -= view.v.inner[1]; }
     if (which === 'output') {  // show it at once when loaded; the page follows after the rerun
-      const k = this.S.frames.findIndex(f => f.pos[0] === r && f.pos[1] === c);
+      const k = this.seq.findIndex(f => f.pos[0] === r && f.pos[1] === c);
       if (k >= 0) { this.stop(); this.show(k); }
     }
     this.trigger('pick', {view: which, row: r, col: c});
@@ -874,14 +901,23 @@ class Player {
     this.$('expr').setAttribute('aria-live', 'polite');
   }
   tick() {
-    if (!this.S.loop && this.i === this.S.frames.length - 1) { this.stop(); return; }
+    const delay = 1000 / +this.$('speed').value;
+    this.more();
+    if (!this.S.loop && this.i === this.seq.length - 1) {
+      if (this.waiting() && (this.waited = (this.waited || 0) + 1) < 100) {
+        this.timer = setTimeout(() => this.tick(), 50);  // the next block is on its way
+        return;
+      }
+      this.stop(); return;
+    }
+    this.waited = 0;
     this.show(this.i + 1);
-    this.timer = setTimeout(() => this.tick(), 1000 / +this.$('speed').value);
+    this.timer = setTimeout(() => this.tick(), delay);
   }
   play() {
     if (this.timer) { this.stop(); return; }
     this.home = undefined; this.want = null; this.root.classList.remove('peek', 'loading');
-    if (!this.S.loop && this.i === this.S.frames.length - 1) this.show(0);
+    if (!this.S.loop && this.i === this.seq.length - 1 && !this.waiting()) this.show(0);
     this.$('play').textContent = '❚❚ Pause'; this.$('play').setAttribute('aria-pressed', 'true');
     this.$('expr').setAttribute('aria-live', 'off');
     this.timer = setTimeout(() => this.tick(), 1000 / +this.$('speed').value);
@@ -1051,8 +1087,8 @@ def loaded_note(count: int, every: bool) -> str:
     if every:
         return "All positions are loaded."
     return (
-        f"{count} positions around the chosen one are loaded for stepping; point at any "
-        "other to load and preview it."
+        f"Positions are loaded {count} at a time, the next ones as you step or play; point "
+        "at any other position to load and preview it."
     )
 
 

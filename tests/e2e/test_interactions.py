@@ -189,6 +189,30 @@ def test_pointing_anywhere_on_a_photo_loads_and_previews_that_window(browser, se
     context.close()
 
 
+def test_stepping_past_the_loaded_block_loads_the_next(browser, server_url):
+    """The player holds one block of 128 positions; stepping near its end asks for the next
+    block, and stepping goes on into it without the page moving."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    open_page(page, server_url, "convolution")
+    column = page.get_by_test_id("stMain").locator('input[aria-label="Output column"]').first
+    column.fill("120")  # position 121 of the first block (0 to 127)
+    column.press("Enter")
+    player = page.locator(".player")
+    headline = player.locator("#where")
+    wait_until(page, lambda: "row 0, column 120 =" in headline.inner_text(), what="position 120")
+    for col in range(121, 132):  # past 127, the end of the block the page sent
+        player.locator("#next").click()
+        _until_shown(headline, f"row 0, column {col} =")
+    assert _position(page) == (0, 120)  # the page has not moved
+    page.get_by_test_id("stMain").locator('input[aria-label="Output column"]').first.fill("131")
+    page.get_by_test_id("stMain").locator('input[aria-label="Output column"]').first.press("Enter")
+    wait_until(page, lambda: _position(page) == (0, 131), what="the page at column 131")
+    assert headline.inner_text().endswith(_step_text(page).rsplit(" = ", 1)[1])  # same total
+    assert exception_count(page) == 0
+    context.close()
+
+
 def test_png_and_jpeg_uploads_change_the_feature_map(conv, tmp_path):
     page = conv
     wait_until(page, lambda: image_src(page), what="the feature map")

@@ -79,15 +79,19 @@ def test_tutorial_frames_start_at_six_and_cover_the_map():
     assert spec["loop"] is True
 
 
-def test_large_input_ships_two_cached_blocks_around_the_position():
+def test_large_input_ships_the_cached_block_holding_the_position():
     x = np.random.default_rng(0).random((64, 64)).astype(np.float32)
     w = vizlib.KERNELS["sobel_x"].weights
     row, col = 40, 17
     spec, fmap = _player(x, w, row, col, padding=1)
     frames = spec["frames"]
     assert spec["input"]["kind"] == "image" and spec["output"]["kind"] == "image"
-    assert len(frames) == 2 * stepview.BLOCK
+    assert len(frames) == stepview.BLOCK  # the player asks for the next block itself
     assert frames[spec["start"]]["pos"] == [row, col]
+    out_w = fmap.shape[1]
+    first = (row * out_w + col) // stepview.BLOCK * stepview.BLOCK
+    expected = [list(divmod(i, out_w)) for i in range(first, first + stepview.BLOCK)]
+    assert [f["pos"] for f in frames] == expected
     for frame in frames[spec["start"] : spec["start"] + 5] + frames[-2:]:
         r, c = frame["pos"]
         step = vizlib.conv_step(x, w, r, c, padding=1)
@@ -108,7 +112,7 @@ def test_scan_positions_are_whole_blocks_holding_the_position(index):
     assert positions[start] == divmod(index, 30)
     first = positions[0][0] * 30 + positions[0][1]
     assert first % 128 == 0
-    assert len(positions) == min(256, 900 - first)
+    assert len(positions) == min(128, 900 - first)
 
 
 def test_player_is_self_contained():
@@ -145,7 +149,7 @@ def test_a_pointed_position_ships_its_block_as_extra_frames():
     peek = (25, 9)
     spec = _spec(stepview.conv_stepview(x, w, fmap, 0, 3, padding=1, stride=2, peek=peek))
     extra = json.loads(spec["extra"])
-    assert [f["pos"] for f in spec["frames"]] == [list(divmod(i, 32)) for i in range(256)]
+    assert [f["pos"] for f in spec["frames"]] == [list(divmod(i, 32)) for i in range(128)]
     first = (25 * 32 + 9) // stepview.BLOCK * stepview.BLOCK
     assert [f["pos"] for f in extra] == [list(divmod(i, 32)) for i in range(first, first + 128)]
     for frame in extra:
