@@ -135,9 +135,9 @@ def _on_normalise(key: str) -> None:
             key,
             "warning",
             f"The weights add up to only {_cell_text(total)}: dividing by that would make a "
-            f"weight of {_cell_text(biggest)}, beyond the ±1,000,000 a weight may take. The "
-            "kernel is unchanged. Normalising suits kernels whose weights add up to a clearly "
-            "non-zero number, such as blurs.",
+            f"weight of {_cell_text(biggest)}, beyond the ±{vizlib.kernels.MAX_WEIGHT:,.0f} a "
+            "weight may take. The kernel is unchanged. Normalising suits kernels whose weights "
+            "add up to a clearly non-zero number, such as blurs.",
         )
         return
     load_kernel(key, normalised)

@@ -52,12 +52,18 @@ _SIGN_COLOURS = {"negative": "#2166AC", "around 0": "#999999", "positive": "#B21
 
 @cached.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def _map_png(
-    stage_digest: str, index: int, lim: float, ends: tuple[bool, bool], _plane: np.ndarray
+    stage_digest: str,
+    index: int,
+    lim: float,
+    ends: tuple[bool, bool],
+    width: int,
+    _plane: np.ndarray,
 ) -> bytes:
     """One channel on ``±lim`` (white = 0) with the stage's colour bar under it, one PNG.
 
     Small maps are enlarged by whole pixels, large ones thinned to about 360
-    pixels (``render.picture_of_map``). ``ends`` (low, high) draws the bar's
+    pixels, then drawn as shown at ``width`` px with their margins, as a palette PNG
+    (``render.indexed_picture_of_map``). ``ends`` (low, high) draws the bar's
     pointed ends where the stage's values go beyond ``∓lim``.
     """
     cmap = render.DIVERGING_CMAPS[0]
@@ -68,9 +74,9 @@ def _map_png(
         vmax=lim,
         max_side=360,
         colorbar=ends,
-        width=MAP_WIDTH,
+        width=width,
         margin=PICTURE_GAP,
-    ).png  # as shown: show_pictures leaves it alone
+    ).png  # as shown at ``width``: show_pictures leaves it alone
 
 
 #: Display width in pixels of one stage map: four in a row fit the main column of a
@@ -142,7 +148,7 @@ def show_stage_maps(
     pngs, captions = [], []
     for ch in range(n):
         plane = maps[ch]  # (H, W)
-        pngs.append(_map_png(stage_digest, ch, lim, (low, high), plane))
+        pngs.append(_map_png(stage_digest, ch, lim, (low, high), width, plane))
         lo, hi = float(plane.min()), float(plane.max())
         captions.append(
             f"{title}, channel {ch + 1} of {c} ({h}×{w}; min {format_number(lo)}, "
@@ -154,9 +160,8 @@ def show_stage_maps(
         f"map{ends}."
         for text in captions
     ]
-    # Drawn at MAP_WIDTH with their margins (_map_png): fitted again only at another width.
-    margin = 0 if width == MAP_WIDTH else PICTURE_GAP
-    panels.show_pictures(container, pngs, captions, width=width, alts=alts, margin=margin)
+    # Drawn at ``width`` with their margins by _map_png: show_pictures passes them as they are.
+    panels.show_pictures(container, pngs, captions, width=width, alts=alts)
     if caption:
         container.caption(scale_text(maps, shown=shown, boost=boost))
 

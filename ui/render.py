@@ -107,14 +107,36 @@ GRID_MIN_BLOCK = 8
 _LINE = np.array([128, 128, 128], dtype=np.uint8)  # mid grey: seen on white and on black
 
 
-def _cell_lines(rgb: np.ndarray, block: int) -> np.ndarray:
-    """A copy of an enlarged (block × block per value) picture with 1 px lines between cells."""
-    out = rgb.copy()  # (h, w, 3)
-    out[::block, :] = _LINE
-    out[:, ::block] = _LINE
-    out[-1, :] = _LINE
-    out[:, -1] = _LINE
-    return out
+def _map_indices(
+    values: np.ndarray,
+    vmin: float,
+    vmax: float,
+    *,
+    levels: int,
+    max_side: int,
+    width: int | None,
+    margin: int,
+) -> np.ndarray:
+    """The map as colour levels ``0 .. levels - 1`` laid out as it is drawn, (h, w) uint16.
+
+    Large maps thinned to ``max_side``, small ones enlarged by whole pixels with
+    ``levels`` (one past the last level) on the line around every cell (from
+    :data:`GRID_MIN_BLOCK` px per value), then shrunk by nearest neighbour to
+    ``width - 2 * margin`` px when wider. NaN is ``vmin``'s level.
+    """
+    scale = (levels - 1) / (vmax - vmin) if vmax > vmin else 0.0
+    small = _fit(values, max_side) if max(values.shape) >= MIN_DISPLAY_SIDE else values
+    idx = np.clip(np.nan_to_num((small - vmin) * scale, nan=0.0), 0, levels - 1)
+    idx = idx.astype(np.uint16)  # (h, w)
+    if max(values.shape) < MIN_DISPLAY_SIDE:
+        idx = _fit(idx, max_side)
+        block, _ = _display_factor(*values.shape, max_side)
+        if block >= GRID_MIN_BLOCK:  # a few big cells: outline each one
+            idx = idx.copy()
+            idx[::block, :] = idx[:, ::block] = idx[-1, :] = idx[:, -1] = levels
+    if width is not None and idx.shape[1] > max(1, width - 2 * margin):
+        idx = _nearest(idx, max(1, width - 2 * margin))
+    return idx
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
@@ -205,18 +227,10 @@ def picture_of_map(
     values = np.asarray(values, dtype=np.float32)  # (H, W)
     if vmin is None or vmax is None:
         vmin, vmax = color_scale(values, view=view)
-    scale = 255.0 / (vmax - vmin) if vmax > vmin else 0.0
-    small = _fit(values, max_side) if max(values.shape) >= MIN_DISPLAY_SIDE else values
-    idx = np.nan_to_num((small - vmin) * scale, nan=0.0)
-    idx = np.clip(idx, 0, 255).astype(np.uint8)  # (h, w)
-    rgb = lut(cmap)[idx]  # (h, w, 3)
-    if max(values.shape) < MIN_DISPLAY_SIDE:
-        rgb = _fit(rgb, max_side)
-        block, _ = _display_factor(*values.shape, max_side)
-        if block >= GRID_MIN_BLOCK:  # a few big cells: outline each one
-            rgb = _cell_lines(rgb, block)
-    if width is not None and rgb.shape[1] > max(1, width - 2 * margin):
-        rgb = _nearest(rgb, max(1, width - 2 * margin))
+    idx = _map_indices(
+        values, vmin, vmax, levels=256, max_side=max_side, width=width, margin=margin
+    )
+    rgb = np.concatenate([lut(cmap), _LINE[None]])[idx]  # (h, w, 3); index 256: the lines
     if colorbar is not None or margin:
         rgb = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
     if colorbar is not None:
@@ -230,9 +244,9 @@ def picture_of_map(
 
 
 #: Palette pictures (:func:`indexed_picture_of_map`): colour levels, then the cell-line
-#: grey, then the transparent entry.
+#: grey (index LEVELS), then the transparent entry.
 LEVELS = 254
-_LINE_INDEX, _CLEAR_INDEX = LEVELS, LEVELS + 1
+_CLEAR_INDEX = LEVELS + 1
 
 
 def indexed_picture_of_map(
@@ -255,18 +269,9 @@ def indexed_picture_of_map(
     16 per new seed).
     """
     values = np.asarray(values, dtype=np.float32)  # (H, W)
-    scale = (LEVELS - 1) / (vmax - vmin) if vmax > vmin else 0.0
-    small = _fit(values, max_side) if max(values.shape) >= MIN_DISPLAY_SIDE else values
-    idx = np.clip(np.nan_to_num((small - vmin) * scale, nan=0.0), 0, LEVELS - 1)
-    idx = idx.astype(np.uint8)  # (h, w): palette indices
-    if max(values.shape) < MIN_DISPLAY_SIDE:
-        idx = _fit(idx, max_side)
-        block, _ = _display_factor(*values.shape, max_side)
-        if block >= GRID_MIN_BLOCK:  # a few big cells: outline each one
-            idx = idx.copy()
-            idx[::block, :] = idx[:, ::block] = idx[-1, :] = idx[:, -1] = _LINE_INDEX
-    if width is not None and idx.shape[1] > max(1, width - 2 * margin):
-        idx = _nearest(idx, max(1, width - 2 * margin))
+    idx = _map_indices(
+        values, vmin, vmax, levels=LEVELS, max_side=max_side, width=width, margin=margin
+    ).astype(np.uint8)  # (h, w): palette indices, LEVELS on the cell lines
     table = _levels(cmap)
     if colorbar is not None:
         extra = max(0, COLORBAR_MIN_WIDTH - idx.shape[1])

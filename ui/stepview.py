@@ -548,8 +548,8 @@ class Player {
          === JSON.stringify([S.panels, S.operators, S.input.cells, S.output.cells,
                              S.input.label, S.output.label, S.input.inner, S.large]);
     if (same && this.IN && data.frames === old.framesText && data.start === old.start) {
-      // The same data again (a redraw), or only more frames to preview (a block asked
-      // for by pointing): keep playing or previewing, and show what was waited for.
+      // The same data again (a redraw), or only a block asked for (by pointing, or by
+      // stepping near the end): keep playing or previewing, and show what was waited for.
       this.S = S; this.grow(); this.reindex();
       this.asked = new Set();  // what is missing may be asked again
       this.root.classList.remove('loading');
@@ -568,23 +568,24 @@ class Player {
   // Every frame the player holds, by output position: the stepping frames win over
   // the extra ones (loaded only for previews).
   reindex() {
-    this.index = new Map(); this.centres = null;
+    this.index = new Map();
     for (const f of [...this.S.extra, ...this.seq]) this.index.set(f.pos + '', f);
   }
+  // A position's index in scan order (row by row) over the whole output.
+  scan(pos) { return pos[0] * this.S.geometry.out[1] + pos[1]; }
   // Stepping goes on into extra frames that continue the sequence (the next block, asked
   // for as playing or stepping nears the end: see more()); they stay until new data.
   grow() {
-    const g = this.S.geometry, extra = this.S.extra, last = this.seq[this.seq.length - 1];
-    if (!g || !extra.length) return;
-    const at = (f) => f.pos[0] * g.out[1] + f.pos[1];
-    if (at(extra[0]) === at(last) + 1) this.seq = this.seq.concat(extra);
+    const extra = this.S.extra, last = this.seq[this.seq.length - 1];
+    if (!this.S.geometry || !extra.length) return;
+    if (this.scan(extra[0].pos) === this.scan(last.pos) + 1) this.seq = this.seq.concat(extra);
   }
   // Near the end of the frames it can step through (and not all positions are loaded),
   // the player asks for the next block; stepping and playing go on when it arrives.
   more() {
     const g = this.S.geometry, seq = this.seq;
     if (!g || this.S.loop || seq.length - 1 - this.i > 24) return;
-    const last = seq[seq.length - 1], next = last.pos[0] * g.out[1] + last.pos[1] + 1;
+    const next = this.scan(seq[seq.length - 1].pos) + 1;
     const block = Math.floor(next / g.block);
     if (next >= g.out[0] * g.out[1] || this.asked.has(block)) return;
     this.asked.add(block);
@@ -592,8 +593,10 @@ class Player {
   }
   // Whether the block after the last steppable frame has been asked for (and not come).
   waiting() {
-    const g = this.S.geometry, last = this.seq[this.seq.length - 1];
-    return !!g && this.asked.has(Math.floor((last.pos[0] * g.out[1] + last.pos[1] + 1) / g.block));
+    const g = this.S.geometry;
+    if (!g) return false;
+    const next = this.scan(this.seq[this.seq.length - 1].pos) + 1;
+    return this.asked.has(Math.floor(next / g.block));
   }
 
   skeleton() {
@@ -764,7 +767,7 @@ class Player {
     // Where this window is among all the positions (scan order), not among those loaded.
     const g = this.S.geometry, num = (v) => v.toLocaleString('en-US');
     this.$('count').textContent = g
-      ? `position ${num(f.pos[0] * g.out[1] + f.pos[1] + 1)} of ${num(g.out[0] * g.out[1])}`
+      ? `position ${num(this.scan(f.pos) + 1)} of ${num(g.out[0] * g.out[1])}`
       : `step ${this.seq.indexOf(f) + 1} of ${this.seq.length}`;
     f.panels.forEach((p, m) => {
       const host = this.$('p' + m);
@@ -806,30 +809,17 @@ class Player {
   }
   // The output position a cell stands for: on the output itself; on the input the
   // window centred nearest to it, as the page computes it for a click (Python's
-  // round: halves to even), or without geometry the loaded window holding the cell
-  // with the centre nearest to it. null when there is none.
+  // round: halves to even). null without geometry (the input then previews nothing).
   positionAt(rc, which) {
     if (which === 'output') return rc;
     const g = this.S.geometry;
-    if (g) {
-      const even = (v) => {  // Python's round()
-        const f = Math.floor(v), d = v - f;
-        return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
-      };
-      return [0, 1].map((a) => Math.min(Math.max(
-        even((rc[a] - g.centre[a]) / g.stride[a]), 0), g.out[a] - 1));
-    }
-    if (!this.centres) this.centres = [...this.index.values()].map((f) => {
-      const rs = f.taps.map(t => t[0]), cs = f.taps.map(t => t[1]);
-      return [f.pos, Math.min(...rs), Math.max(...rs), Math.min(...cs), Math.max(...cs)];
-    });
-    let best = null, bestD = Infinity;
-    for (const [pos, r0, r1, c0, c1] of this.centres) {
-      if (rc[0] < r0 || rc[0] > r1 || rc[1] < c0 || rc[1] > c1) continue;
-      const d = (rc[0] - (r0 + r1) / 2) ** 2 + (rc[1] - (c0 + c1) / 2) ** 2;
-      if (d < bestD) { best = pos; bestD = d; }
-    }
-    return best;
+    if (!g) return null;
+    const even = (v) => {  // Python's round()
+      const f = Math.floor(v), d = v - f;
+      return d > 0.5 ? f + 1 : d < 0.5 ? f : (f % 2 === 0 ? f : f + 1);
+    };
+    return [0, 1].map((a) => Math.min(Math.max(
+      even((rc[a] - g.centre[a]) / g.stride[a]), 0), g.out[a] - 1));
   }
   // Pointing previews a position without a rerun; leaving goes back. A position the
   // player does not hold yet is asked for (its block of frames, once the pointer has
@@ -855,7 +845,7 @@ class Player {
     const g = this.S.geometry;
     clearTimeout(this.askTimer);
     if (!g) return;
-    const block = Math.floor((pos[0] * g.out[1] + pos[1]) / g.block);
+    const block = Math.floor(this.scan(pos) / g.block);
     if (this.asked.has(block)) return;  // on its way
     this.askTimer = setTimeout(() => {
       this.asked.add(block); this.root.classList.add('loading');
@@ -972,11 +962,12 @@ def build_player(
     (``"→ max →"`` for max pooling). Every text is put on the page as text,
     never as HTML.
 
-    ``extra`` frames (a list or its JSON text) are only previewed when the
-    pointer is on their position, never stepped through. ``geometry`` (from
-    :func:`geometry`) lets the player tell which output position a pointed
-    input cell stands for, and ask for the block of frames holding a position
-    it does not have (see :func:`show` and :func:`peek`).
+    ``extra`` frames (a list or its JSON text): a block the player asked for,
+    previewed when the pointer is on one of its positions, and stepped through
+    when it continues the frames. ``geometry`` (from :func:`geometry`) lets the
+    player tell which output position a pointed input cell stands for, and ask
+    for the block of frames holding a position it does not have (see
+    :func:`show` and :func:`peek`); without it the player asks for nothing.
     """
     frames_json = frames if isinstance(frames, str) else json.dumps(frames, separators=(",", ":"))
     extra_json = extra if isinstance(extra, str) else json.dumps(extra, separators=(",", ":"))
